@@ -1,0 +1,19 @@
+/**
+ * What the authenticate stage hands to the rest of the pipeline.
+ */
+import type { SecurityContext } from '../schema/model.js';
+
+export type ApiScope = 'query' | 'meta';
+
+export interface AuthResult {
+  /** How the caller was authenticated. */
+  readonly via: 'jwt' | 'jwks' | 'dev' | 'checkAuth' | 'apiKey';
+  /** The verified payload as it came (queryRewrite and policies see this, as in Cube). */
+  readonly rawContext: SecurityContext;
+  /** The SQL-level context (legacy `u` merged, claims namespace applied). */
+  readonly securityContext: SecurityContext;
+  /** Scopes granted; tokens get all of them. */
+  readonly scopes: readonly ApiScope[];
+  /** A stable caller id for rate limiting (`sub`, key id, …), if any. */
+  readonly subject?: string | undefined;
+}

@@ -1,0 +1,57 @@
+/**
+ * The validated, frozen configuration. Only `src/config/` reads `process.env`
+ * or the config file; every other module receives a `Config`.
+ */
+import type { SecurityContext } from '../schema/model.js';
+
+export interface DatabaseConfig {
+  /** Connection string; undefined means "start the embedded PostgreSQL". */
+  readonly url: string | undefined;
+  readonly poolMax: number;
+  readonly statementTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+}
+
+export interface JwtConfig {
+  readonly jwkUrl?: string | undefined;
+  readonly issuer?: readonly string[] | undefined;
+  readonly audience?: readonly string[] | undefined;
+  readonly subject?: string | undefined;
+  readonly algorithms?: readonly string[] | undefined;
+  readonly claimsNamespace?: string | undefined;
+  readonly clockToleranceSec: number;
+  /** Cognito access tokens carry `client_id` and `token_use` instead of `aud`. */
+  readonly clientId?: readonly string[] | undefined;
+  readonly tokenUse?: 'access' | 'id' | undefined;
+  readonly maxTokenBytes: number;
+}
+
+/** The request-time hooks a config file may export (issue 3). */
+export interface ConfigHooks {
+  readonly checkAuth?: ((req: unknown, auth: string | undefined) => unknown) | undefined;
+  readonly queryRewrite?: ((query: unknown, ctx: { securityContext: SecurityContext }) => unknown) | undefined;
+  readonly contextToGroups?: ((ctx: { securityContext: SecurityContext }) => unknown) | undefined;
+  /** A zod schema (anything with `safeParse`). */
+  readonly securityContextSchema?: { safeParse(v: unknown): { success: boolean; error?: unknown; data?: unknown } } | undefined;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly production: boolean;
+  /** Dev mode: no token needed (a present token is still verified). */
+  readonly devMode: boolean;
+  /** HS256 secrets; the first signs, any verifies. Empty in dev mode without a secret. */
+  readonly apiSecrets: readonly string[];
+  readonly schemaPath: string;
+  readonly configFile: string | undefined;
+  readonly database: DatabaseConfig;
+  readonly query: {
+    readonly defaultLimit: number;
+    readonly maxLimit: number;
+    readonly defaultTimezone: string;
+  };
+  readonly jwt: JwtConfig;
+  readonly hooks: ConfigHooks;
+  readonly logLevel: string;
+}

@@ -1,0 +1,27 @@
+/**
+ * The execute stage's contract. Implemented in `create-database.ts`.
+ * Rows come back exactly as PostgreSQL sends them as text for numeric/bigint
+ * (strings, as Cube does) and as raw text for date/time types, so `shape/`
+ * can format them in the query timezone without the JS Date round-trip.
+ */
+import type { Knex } from 'knex';
+
+export interface CompiledSql {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+export interface QueryResult {
+  readonly rows: readonly Readonly<Record<string, unknown>>[];
+  readonly fields: readonly { readonly name: string; readonly dataTypeID: number }[];
+}
+
+export interface Database {
+  /** Runs one parameterised statement; maps connection/timeout failures to EngineError. */
+  query(compiled: CompiledSql): Promise<QueryResult>;
+  /** Throws EngineError('ERR_DB_UNAVAILABLE') when the database cannot answer. */
+  ping(): Promise<void>;
+  /** The knex instance for metadata (migrations, keys, sessions). */
+  readonly knex: Knex;
+  close(): Promise<void>;
+}

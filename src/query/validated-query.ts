@@ -1,0 +1,74 @@
+/**
+ * The normalised query that leaves `validate`: every member exists in the model,
+ * every value is still a plain (untrusted) value that must become a parameter.
+ */
+
+export const GRANULARITIES = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+export const FILTER_OPERATORS = [
+  'equals',
+  'notEquals',
+  'contains',
+  'notContains',
+  'startsWith',
+  'notStartsWith',
+  'endsWith',
+  'notEndsWith',
+  'in',
+  'notIn',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'set',
+  'notSet',
+  'inDateRange',
+  'notInDateRange',
+  'onTheDate',
+  'beforeDate',
+  'beforeOrOnDate',
+  'afterDate',
+  'afterOrOnDate',
+  'measureFilter',
+] as const;
+export type FilterOperator = (typeof FILTER_OPERATORS)[number];
+
+export type FilterValue = string | null;
+
+export interface LeafFilter {
+  readonly kind: 'leaf';
+  /** `Cube.member` */
+  readonly member: string;
+  readonly operator: FilterOperator;
+  readonly values: readonly FilterValue[];
+}
+export interface GroupFilter {
+  readonly kind: 'and' | 'or';
+  readonly filters: readonly FilterNode[];
+}
+export type FilterNode = LeafFilter | GroupFilter;
+
+export interface TimeDimension {
+  /** `Cube.member` */
+  readonly dimension: string;
+  readonly granularity?: Granularity | undefined;
+  /** Absolute local timestamps `YYYY-MM-DDTHH:mm:ss.SSS` in the query timezone. */
+  readonly dateRange?: readonly [string, string] | undefined;
+}
+
+export interface ValidatedQuery {
+  readonly measures: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly segments: readonly string[];
+  readonly timeDimensions: readonly TimeDimension[];
+  readonly filters: readonly FilterNode[];
+  /** Explicit or default order: `[member or member.granularity, direction]`. */
+  readonly order: readonly (readonly [string, 'asc' | 'desc'])[];
+  readonly limit: number;
+  readonly offset: number;
+  readonly timezone: string;
+  readonly total: boolean;
+  readonly ungrouped: boolean;
+  readonly responseFormat: 'default' | 'compact' | 'columnar';
+}

@@ -1,0 +1,141 @@
+/**
+ * The readonly Model: what `schema/` produces from the model files and what
+ * `query/` and `compiler/` consume. Plain data plus SQL template functions.
+ */
+
+export type MeasureType =
+  | 'count'
+  | 'countDistinct'
+  | 'countDistinctApprox'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'number'
+  | 'string'
+  | 'time'
+  | 'boolean';
+
+export type DimensionType = 'string' | 'number' | 'time' | 'boolean';
+
+export type Relationship = 'belongsTo' | 'hasMany' | 'hasOne';
+
+/** A JSON-like security context (already verified). */
+export type SecurityContext = Readonly<Record<string, unknown>>;
+
+/**
+ * Everything a SQL template needs while it is rendered for one query.
+ * Implemented by the compiler; the schema loader's templates only call it.
+ */
+export interface SqlRenderContext {
+  /** The quoted alias of a cube, what `${CUBE}` / `${Orders}` renders to. */
+  cubeRef(cube: string): string;
+  /** The SQL of a member, what `${CUBE.amount}` / `${Orders.count}` / bare `${amount}` render to. */
+  memberRef(cube: string, member: string): string;
+  /** Allocates a bound parameter and returns its placeholder. Values never enter SQL text. */
+  param(value: unknown): string;
+  /** The SQL-level security context (after `u` merge / claims namespace). */
+  readonly securityContext: SecurityContext;
+  /**
+   * Renders the query's own filter on `cube.member` against `column` (FILTER_PARAMS),
+   * or `1 = 1` when the query has none. Optional until issue 5.
+   */
+  filterParam?(cube: string, member: string, column: string | ((...params: string[]) => string)): string;
+}
+
+/** A model SQL snippet, rendered per query. */
+export type SqlTemplate = (ctx: SqlRenderContext) => string;
+
+export interface MemberCommon {
+  readonly name: string;
+  readonly cube: string;
+  readonly title: string;
+  readonly shortTitle: string;
+  readonly description?: string | undefined;
+  readonly format?: string | undefined;
+  readonly meta?: Readonly<Record<string, unknown>> | undefined;
+  /** `public` / `shown` resolved; primary keys default to false. */
+  readonly public: boolean;
+}
+
+export interface RollingWindow {
+  readonly trailing?: string | undefined;
+  readonly leading?: string | undefined;
+  readonly offset?: 'start' | 'end' | undefined;
+  readonly type?: 'fixed' | 'to_date' | 'year_to_date' | 'quarter_to_date' | 'month_to_date' | undefined;
+  readonly granularity?: string | undefined;
+}
+
+export interface Measure extends MemberCommon {
+  readonly kind: 'measure';
+  readonly type: MeasureType;
+  /** Absent for `count` without sql. */
+  readonly sql?: SqlTemplate | undefined;
+  /** `filters: [{sql}]`, ANDed into `CASE WHEN … THEN expr END`. */
+  readonly filters: readonly SqlTemplate[];
+  readonly drillMembers: readonly string[];
+  readonly rollingWindow?: RollingWindow | undefined;
+}
+
+export interface CaseWhen {
+  readonly sql: SqlTemplate;
+  readonly label: string | { readonly sql: SqlTemplate };
+}
+
+export interface Dimension extends MemberCommon {
+  readonly kind: 'dimension';
+  readonly type: DimensionType;
+  readonly sql: SqlTemplate;
+  readonly primaryKey: boolean;
+  readonly case?: { readonly when: readonly CaseWhen[]; readonly else?: { readonly label: string } | undefined } | undefined;
+  readonly subQuery: boolean;
+}
+
+export interface Segment extends MemberCommon {
+  readonly kind: 'segment';
+  readonly sql: SqlTemplate;
+}
+
+export interface Join {
+  readonly from: string;
+  readonly to: string;
+  readonly relationship: Relationship;
+  readonly sql: SqlTemplate;
+}
+
+/** One entry of a cube's `accessPolicy` (issue 3); values are evaluated per request. */
+export interface AccessPolicy {
+  readonly groups: readonly string[];
+  readonly conditions: readonly ((securityContext: SecurityContext) => unknown)[];
+  readonly memberLevel?: { readonly includes: '*' | readonly string[]; readonly excludes: readonly string[] } | undefined;
+  readonly rowLevel?:
+    | { readonly allowAll: true }
+    | { readonly filters: (securityContext: SecurityContext) => readonly unknown[] }
+    | undefined;
+}
+
+export interface Cube {
+  readonly name: string;
+  readonly fileName: string;
+  readonly kind: 'cube' | 'view';
+  readonly title: string;
+  readonly description?: string | undefined;
+  readonly public: boolean;
+  /** The cube's FROM source: a whole `SELECT …` or a table name (`sqlTable`). */
+  readonly source: { readonly kind: 'sql'; readonly sql: SqlTemplate } | { readonly kind: 'table'; readonly sql: SqlTemplate };
+  readonly measures: ReadonlyMap<string, Measure>;
+  readonly dimensions: ReadonlyMap<string, Dimension>;
+  readonly segments: ReadonlyMap<string, Segment>;
+  /** Joins declared by this cube (directed: from this cube to `to`). */
+  readonly joins: readonly Join[];
+  readonly accessPolicy?: readonly AccessPolicy[] | undefined;
+  /** For views: member name in the view → the cube member it exposes (issue 5). */
+  readonly viewMembers?: ReadonlyMap<string, { readonly cube: string; readonly member: string }> | undefined;
+  readonly meta?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface Model {
+  readonly cubes: ReadonlyMap<string, Cube>;
+}
+
+export type Member = Measure | Dimension | Segment;
