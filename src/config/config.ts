@@ -35,6 +35,30 @@ export interface ConfigHooks {
   readonly securityContextSchema?: { safeParse(v: unknown): { success: boolean; error?: unknown; data?: unknown } } | undefined;
 }
 
+/** Operator surface: admin auth modes, sessions, API keys, abuse limits (issue 4). */
+export interface OperatorConfig {
+  /** TESSERA_AUTH: governs /api/auth/* and /api/keys. Default `local` in production, `none` otherwise? see load-config. */
+  readonly authMode: 'none' | 'password' | 'local';
+  /** TESSERA_PASSWORD for `password` mode. */
+  readonly password: string | undefined;
+  /** TESSERA_HTTPS=false drops the Secure cookie flag. */
+  readonly https: boolean;
+  /** TESSERA_SESSION_DAYS, default 7. */
+  readonly sessionDays: number;
+  /** TESSERA_TRUSTED_PROXIES: CIDR list whose X-Forwarded-For is honoured. */
+  readonly trustedProxies: readonly string[];
+  /** REDIS_URL: shared limiter counters in Redis instead of PostgreSQL. */
+  readonly redisUrl: string | undefined;
+  /** TESSERA_ARGON2_MEMORY_KIB, default 19456. */
+  readonly argon2MemoryKib: number;
+  /** TESSERA_LOGIN_MAX_FAILURES (5) per TESSERA_LOGIN_WINDOW_SEC (900). */
+  readonly loginMaxFailures: number;
+  readonly loginWindowSec: number;
+  /** TESSERA_QUERY_RATE_LIMIT requests per TESSERA_QUERY_RATE_WINDOW_SEC, per key / token subject. */
+  readonly queryRateLimit: number;
+  readonly queryRateWindowSec: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -53,5 +77,6 @@ export interface Config {
   };
   readonly jwt: JwtConfig;
   readonly hooks: ConfigHooks;
+  readonly operator: OperatorConfig;
   readonly logLevel: string;
 }
