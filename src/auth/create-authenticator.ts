@@ -1,10 +1,147 @@
+/**
+ * The AUTHENTICATE stage: request headers → AuthResult, or an EngineError.
+ *
+ * Order: API key (when the operator enabled keys) → the config's `checkAuth`
+ * (which replaces everything below) → no token (dev mode only) → JWT, routed
+ * by its header `alg` to the HS256 secrets or the JWKS verifier, each with its
+ * own allowlist taken from config, never from the token.
+ */
 import type { Config } from '../config/config.js';
-import type { Authenticate } from '../server/app-deps.js';
-import { EngineError } from '../errors/engine-error.js';
+import { ConfigError } from '../errors/engine-error.js';
+import type { SecurityContext } from '../schema/model.js';
+import type { AuthRequest, Authenticate } from '../server/app-deps.js';
+import type { ApiKeyAuthenticator } from './api-key-authenticator.js';
+import { authErrors, isPlainObject } from './auth-errors.js';
+import type { ApiScope, AuthResult } from './auth-result.js';
+import { checkContextSchema } from './check-context-schema.js';
+import { ASYMMETRIC_ALGORITHMS, createJwksVerifier, type JwksOptions } from './create-jwks-verifier.js';
+import { decodeJwtHeader } from './decode-jwt-header.js';
+import { deriveSecurityContext } from './derive-security-context.js';
+import { extractCredential } from './extract-token.js';
+import { runCheckAuth } from './run-check-auth.js';
+import { createHs256Verifier } from './verify-hs256.js';
+import { checkCognitoClaims, claimOptions } from './verify-claims.js';
 
-/** Builds the authenticate stage from config. Placeholder. */
-export function createAuthenticator(_config: Config): Authenticate {
-  return async () => {
-    throw new EngineError('ERR_AUTH_MISSING', "Authorization header isn't set");
+export interface AuthenticatorDeps {
+  /** The operator's API keys (issue 4); without it `X-API-Key` is ignored. */
+  readonly apiKeys?: ApiKeyAuthenticator | undefined;
+  /** Milliseconds since the epoch; exp/nbf are judged against it. */
+  readonly clock?: (() => number) | undefined;
+  /** JWKS network and cache settings. */
+  readonly jwks?: JwksOptions | undefined;
+}
+
+const ALL_SCOPES: readonly ApiScope[] = Object.freeze(['query', 'meta']);
+
+/**
+ * Builds the authenticate stage. Throws `ConfigError` naming the option when the
+ * auth options cannot work (checked once, at start-up).
+ */
+export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}): Authenticate {
+  const plan = planVerification(config);
+  const clock = deps.clock ?? Date.now;
+  const hooks = config.hooks;
+  const verifyHs256 = createHs256Verifier(plan.hsAllowed ? config.apiSecrets : []);
+  const verifyJwks =
+    config.jwt.jwkUrl !== undefined ? createJwksVerifier(config.jwt.jwkUrl, plan.asymmetric, deps.jwks) : undefined;
+
+  const finish = (via: AuthResult['via'], value: unknown, what: string): AuthResult => {
+    const { rawContext, securityContext } = deriveSecurityContext(value, config.jwt.claimsNamespace, what);
+    checkContextSchema(hooks.securityContextSchema, securityContext);
+    return Object.freeze({ via, rawContext, securityContext, scopes: ALL_SCOPES, subject: subjectOf(rawContext, securityContext) });
   };
+
+  return async (req: AuthRequest): Promise<AuthResult> => {
+    const credential = extractCredential(req.headers, { apiKeys: deps.apiKeys !== undefined });
+    if (credential.kind === 'ambiguous') throw authErrors.invalidToken('an authorization header was sent more than once');
+
+    if (credential.kind === 'apiKey' && deps.apiKeys !== undefined) {
+      const result = await deps.apiKeys(credential.token, req);
+      if (!isPlainObject(result.securityContext)) {
+        throw authErrors.contextNotObject("The API key's security context", result.securityContext);
+      }
+      checkContextSchema(hooks.securityContextSchema, result.securityContext);
+      return result;
+    }
+    const token = credential.kind === 'none' ? undefined : credential.token;
+
+    if (hooks.checkAuth !== undefined) {
+      const context = await runCheckAuth(hooks.checkAuth, req, token);
+      return finish('checkAuth', context, 'The security context set by checkAuth');
+    }
+
+    if (token === undefined) {
+      if (!config.devMode) throw authErrors.missing();
+      return finish('dev', {}, 'The dev-mode context');
+    }
+
+    const header = decodeJwtHeader(token, config.jwt.maxTokenBytes);
+    const claims = claimOptions(config.jwt, clock());
+    let payload: unknown;
+    let via: AuthResult['via'];
+    if (header.alg === 'HS256' && plan.hsAllowed) {
+      payload = verifyHs256(token, claims);
+      via = 'jwt';
+    } else if (verifyJwks !== undefined && plan.asymmetric.includes(header.alg)) {
+      payload = await verifyJwks(token, header, claims);
+      via = 'jwks';
+    } else {
+      // Covers alg none, HS384/512, RS→HS confusion and dev mode without a secret to verify with.
+      throw authErrors.invalidToken(`alg ${header.alg} is not accepted by this configuration`);
+    }
+    checkCognitoClaims(payload, config.jwt);
+    return finish(via, payload, 'The token payload');
+  };
+}
+
+interface VerificationPlan {
+  readonly hsAllowed: boolean;
+  readonly asymmetric: readonly string[];
+}
+
+const KNOWN_ALGORITHMS: readonly string[] = ['HS256', ...ASYMMETRIC_ALGORITHMS];
+
+function planVerification(config: Config): VerificationPlan {
+  const { jwt } = config;
+  for (const alg of jwt.algorithms ?? []) {
+    if (!KNOWN_ALGORITHMS.includes(alg)) {
+      throw new ConfigError('jwt.algorithms', `${alg} is not supported; use HS256 with secrets or one of ${ASYMMETRIC_ALGORITHMS.join(', ')} with jwt.jwkUrl`);
+    }
+  }
+  if (config.apiSecrets.some((s) => s.length === 0)) throw new ConfigError('apiSecrets', 'a secret is empty');
+  if (!Number.isInteger(jwt.maxTokenBytes) || jwt.maxTokenBytes <= 0) {
+    throw new ConfigError('jwt.maxTokenBytes', 'must be a positive integer');
+  }
+  if (!Number.isFinite(jwt.clockToleranceSec) || jwt.clockToleranceSec < 0) {
+    throw new ConfigError('jwt.clockToleranceSec', 'must be zero or more seconds');
+  }
+
+  const hsAllowed = config.apiSecrets.length > 0 && (jwt.algorithms === undefined || jwt.algorithms.includes('HS256'));
+  let asymmetric: readonly string[] = [];
+  if (jwt.jwkUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(jwt.jwkUrl);
+    } catch {
+      throw new ConfigError('jwt.jwkUrl', 'is not a valid URL');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('jwt.jwkUrl', 'must be an http(s) URL');
+    asymmetric = jwt.algorithms === undefined ? ['RS256'] : jwt.algorithms.filter((a) => a !== 'HS256');
+    if (asymmetric.length === 0) {
+      throw new ConfigError('jwt.algorithms', 'lists no asymmetric algorithm (such as RS256) for the keys at jwt.jwkUrl');
+    }
+  }
+  if (!config.devMode && config.hooks.checkAuth === undefined && !hsAllowed && asymmetric.length === 0) {
+    throw new ConfigError('apiSecrets', 'nothing can verify tokens: set CUBEJS_API_SECRET, jwt.jwkUrl or checkAuth');
+  }
+  return { hsAllowed, asymmetric };
+}
+
+/** A stable caller id for rate limiting: `sub`, else the user id. */
+function subjectOf(raw: SecurityContext, context: SecurityContext): string | undefined {
+  for (const value of [raw.sub, context.id]) {
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  }
+  return undefined;
 }

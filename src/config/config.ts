@@ -57,6 +57,8 @@ export interface OperatorConfig {
   /** TESSERA_QUERY_RATE_LIMIT requests per TESSERA_QUERY_RATE_WINDOW_SEC, per key / token subject. */
   readonly queryRateLimit: number;
   readonly queryRateWindowSec: number;
+  /** TESSERA_META_SCHEMA: PostgreSQL schema for operator state, default `tessera_meta`. */
+  readonly metaSchema?: string | undefined;
 }
 
 export interface Config {

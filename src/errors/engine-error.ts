@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'ERR_AUTH_BAD_CREDENTIALS',
   'ERR_AUTH_SESSION_REQUIRED',
   'ERR_AUTH_METHOD_NOT_ALLOWED',
+  'ERR_AUTH_SETUP_REQUIRED',
   // validate
   'ERR_QUERY_PARAM_REQUIRED',
   'ERR_QUERY_INVALID_JSON',
@@ -78,7 +79,7 @@ export class EngineError extends Error {
  */
 export class AuthError extends EngineError {
   constructor(status: number, message: string, options: Omit<EngineErrorOptions, 'status'> = {}) {
-    super(status === 401 || status === 403 ? 'ERR_AUTH_DENIED' : 'ERR_AUTH_DENIED', message, {
+    super('ERR_AUTH_DENIED', message, {
       ...options,
       status,
     });

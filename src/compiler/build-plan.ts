@@ -1,0 +1,112 @@
+/**
+ * The plan stage: which cubes a query touches, the join tree that connects them
+ * (directed graph, fewest joins wins, as in Cube), and which cubes the tree multiplies.
+ */
+import { EngineError } from '../errors/engine-error.js';
+import type { Join, Model } from '../schema/model.js';
+import type { FilterNode, ValidatedQuery } from '../query/validated-query.js';
+
+export interface Plan {
+  readonly root: string;
+  /** Joins in an order where each `from` is already in the tree. */
+  readonly joins: readonly Join[];
+  readonly cubes: readonly string[];
+  /** Cubes whose rows the join tree repeats; their measures need the keys rewrite. */
+  readonly multiplied: readonly string[];
+}
+
+const cubeOf = (member: string): string => member.slice(0, member.indexOf('.'));
+
+function filterCubes(nodes: readonly FilterNode[], out: string[]): void {
+  for (const n of nodes) {
+    if (n.kind === 'leaf') out.push(cubeOf(n.member));
+    else filterCubes(n.filters, out);
+  }
+}
+
+/** Cubes in the order Cube uses to break ties: measures, dimensions, time dimensions, segments, filters. */
+export function queryCubes(q: ValidatedQuery, extraMembers: readonly string[] = []): string[] {
+  const all: string[] = [
+    ...q.measures.map(cubeOf),
+    ...q.dimensions.map(cubeOf),
+    ...q.timeDimensions.map((t) => cubeOf(t.dimension)),
+    ...q.segments.map(cubeOf),
+    ...extraMembers.map(cubeOf),
+  ];
+  filterCubes(q.filters, all);
+  return [...new Set(all)];
+}
+
+/** Shortest directed paths from `root` (BFS: every join weighs 1). */
+function shortestPaths(model: Model, root: string): Map<string, readonly Join[]> {
+  const paths = new Map<string, readonly Join[]>([[root, []]]);
+  const queue = [root];
+  while (queue.length > 0) {
+    const at = queue.shift() as string;
+    const here = paths.get(at) ?? [];
+    for (const join of model.cubes.get(at)?.joins ?? []) {
+      if (paths.has(join.to) || !model.cubes.has(join.to)) continue;
+      paths.set(join.to, [...here, join]);
+      queue.push(join.to);
+    }
+  }
+  return paths;
+}
+
+function treeFor(model: Model, root: string, cubes: readonly string[]): Join[] | undefined {
+  const paths = shortestPaths(model, root);
+  const tree: Join[] = [];
+  const seen = new Set<string>();
+  for (const c of cubes) {
+    const path = paths.get(c);
+    if (!path) return undefined;
+    for (const j of path) {
+      const key = `${j.from}->${j.to}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        tree.push(j);
+      }
+    }
+  }
+  return tree;
+}
+
+/** Does the tree repeat rows of `cube`? True when some join, walked away from it, fans out. */
+function isMultiplied(cube: string, joins: readonly Join[]): boolean {
+  const visited = new Set([cube]);
+  const stack = [cube];
+  while (stack.length > 0) {
+    const at = stack.pop() as string;
+    for (const j of joins) {
+      const away = j.from === at ? j.to : j.to === at ? j.from : undefined;
+      if (away === undefined || visited.has(away)) continue;
+      const fansOut = (j.from === at && j.relationship === 'hasMany') || (j.to === at && j.relationship === 'belongsTo');
+      if (fansOut) return true;
+      visited.add(away);
+      stack.push(away);
+    }
+  }
+  return false;
+}
+
+export function buildPlan(model: Model, q: ValidatedQuery, extraMembers: readonly string[] = []): Plan {
+  const cubes = queryCubes(q, extraMembers);
+  const first = cubes[0];
+  if (first === undefined) throw new EngineError('ERR_QUERY_INVALID', 'The query selects nothing');
+  let best: { root: string; joins: Join[] } | undefined;
+  for (const root of cubes) {
+    const joins = treeFor(model, root, cubes);
+    if (joins && (!best || joins.length < best.joins.length)) best = { root, joins };
+  }
+  if (!best) {
+    throw new EngineError('ERR_PLAN_NO_JOIN_PATH', `Can't find join path to join ${cubes.map((c) => `'${c}'`).join(', ')}`);
+  }
+  const treeCubes = [best.root, ...best.joins.map((j) => j.to)];
+  const multiplied = treeCubes.filter((c) => isMultiplied(c, best.joins));
+  return Object.freeze({
+    root: best.root,
+    joins: Object.freeze(best.joins),
+    cubes: Object.freeze(treeCubes),
+    multiplied: Object.freeze(multiplied),
+  });
+}
