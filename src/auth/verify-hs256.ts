@@ -1,7 +1,7 @@
 /**
  * HS256 verification against the configured secrets (rotation: any verifies).
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { authErrors } from './auth-errors.js';
 import { mapJwtError, type ClaimOptions } from './verify-claims.js';
@@ -17,14 +17,32 @@ export function createHs256Verifier(secrets: readonly string[]): Hs256Verifier {
       try {
         return jwt.verify(token, key, { ...claims, algorithms: ['HS256'] });
       } catch (error) {
-        // Only a signature mismatch means "maybe another secret"; anything else was signed by this one.
-        if (error instanceof jwt.JsonWebTokenError && error.message === 'invalid signature') {
-          lastError = error.message;
-          continue;
+        if (error instanceof jwt.JsonWebTokenError) {
+          // Only a signature mismatch means "maybe another secret"; anything else was signed by this one.
+          if (error.message !== 'invalid signature') throw mapJwtError(error);
+        } else if (signatureHolds(token, key)) {
+          // jsonwebtoken trips over a signed payload that is not JSON or is `null`; that is a payload problem.
+          throw authErrors.contextNotObject('The token payload', payloadValue(token));
         }
-        throw mapJwtError(error);
+        lastError = error instanceof Error ? error.message : error;
       }
     }
     throw authErrors.invalidToken(lastError);
   };
+}
+
+function signatureHolds(token: string, key: KeyObject): boolean {
+  const cut = token.lastIndexOf('.');
+  const expected = createHmac('sha256', key).update(token.slice(0, cut)).digest();
+  const actual = Buffer.from(token.slice(cut + 1), 'base64url');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+function payloadValue(token: string): unknown {
+  const text = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

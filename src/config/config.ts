@@ -71,6 +71,10 @@ export interface Config {
   readonly apiSecrets: readonly string[];
   readonly schemaPath: string;
   readonly configFile: string | undefined;
+  /** TESSERA_DATA_DIR (default `.tessera` in cwd): embedded PostgreSQL data and the demo's dev secret. */
+  readonly dataDir?: string | undefined;
+  /** TESSERA_SEED=true: seed the demo dataset into DATABASE_URL at start-up (the embedded database is always seeded). */
+  readonly seedOnStart?: boolean | undefined;
   readonly database: DatabaseConfig;
   readonly query: {
     readonly defaultLimit: number;

@@ -119,6 +119,8 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     queryRateWindowSec: fromEnv('queryRateWindowSec', 'TESSERA_QUERY_RATE_WINDOW_SEC'),
     metaSchema: fromEnv('metaSchema', 'TESSERA_META_SCHEMA'),
     logLevel: fromEnv('logLevel', 'LOG_LEVEL', 'TESSERA_LOG_LEVEL'),
+    dataDir: fromEnv('dataDir', 'TESSERA_DATA_DIR'),
+    seedOnStart: fromEnv('seedOnStart', 'TESSERA_SEED'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -177,6 +179,8 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     apiSecrets,
     schemaPath: path.resolve(cwd, o.schemaPath),
     configFile: file?.path,
+    dataDir: path.resolve(cwd, o.dataDir),
+    seedOnStart: o.seedOnStart,
     database: {
       url: o.databaseUrl,
       poolMax: o.poolMax,
@@ -245,7 +249,7 @@ const rawSchema = z.object({
   devModeFlag: bool.optional(),
   apiSecretList: list(z.string()),
   apiSecret: z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v)),
-  fileApiSecrets: list(z.string().min(1)),
+  fileApiSecrets: z.array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of strings').optional().transform((v) => v ?? []),
   schemaPath: str.min(1).default('schema'),
   databaseUrl: z.string().optional().refine(
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v) && URL.canParse(v),
@@ -284,7 +288,7 @@ const rawSchema = z.object({
     jwkUrl: z.unknown(), issuer: z.unknown(), audience: z.unknown(), subject: z.unknown(),
     algorithms: z.unknown(), claimsNamespace: z.unknown(), clockTolerance: z.unknown(),
     clientId: z.unknown(), tokenUse: z.unknown(),
-  }, 'must be an object').partial().optional(),
+  }).partial().optional(),
   checkAuth: fn,
   queryRewrite: fn,
   queryTransformer: fn,
@@ -316,6 +320,8 @@ const rawSchema = z.object({
   queryRateWindowSec: int(1, 86_400, 60),
   metaSchema: str.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier of letters, digits and underscores').optional(),
   logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  dataDir: str.min(1).default('.tessera'),
+  seedOnStart: bool.optional().transform((v) => v ?? false),
 });
 
 // ---------------------------------------------------------------------------

@@ -66,6 +66,11 @@ const MESSAGES: Record<'ERR_DB_UNAVAILABLE' | 'ERR_DB_TIMEOUT' | 'ERR_DB_QUERY_F
 export function toDatabaseError(err: unknown): EngineError {
   if (err instanceof EngineError) return err;
   const code = classifyDatabaseError(err) as keyof typeof MESSAGES;
+  const sqlstate = (err as { code?: unknown } | null)?.code;
+  // Class 22 (data exception: bad number, bad date, overflow) means a value from the request did not fit its column.
+  if (code === 'ERR_DB_QUERY_FAILED' && typeof sqlstate === 'string' && sqlstate.startsWith('22')) {
+    return new EngineError(code, 'A value in the query is not valid for its column.', { cause: err, status: 400 });
+  }
   return new EngineError(code, MESSAGES[code], { cause: err });
 }
 

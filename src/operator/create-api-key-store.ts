@@ -71,6 +71,7 @@ interface Row {
   last_used_at: Date | null;
   revoked_at: Date | null;
   expires_at: Date | null;
+  seq: string;
 }
 
 const toRecord = (row: Row): ApiKeyRecord =>
@@ -119,7 +120,7 @@ export function createApiKeyStore(knex: Knex, schema: string): ApiKeyStore {
 
     async list({ limit, offset }) {
       const [rows, count] = await Promise.all([
-        keys().select('*').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }]).limit(limit).offset(offset) as Promise<Row[]>,
+        keys().select('*').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(limit).offset(offset) as Promise<Row[]>,
         keys().count<{ count: string }[]>({ count: '*' }),
       ]);
       return { keys: rows.map(toRecord), total: Number(count[0]?.count ?? 0) };

@@ -20,7 +20,8 @@ export interface OperatorStore {
   changeAdminPassword(passwordHash: string): Promise<void>;
   /** The HS256 session secret, created on first use. */
   sessionSecret(): Promise<string>;
-  revokeSession(tokenHash: string, expiresAt: Date): Promise<void>;
+  /** Remembers a logged-out session until it would have expired; `now` prunes older rows. */
+  revokeSession(tokenHash: string, expiresAt: Date, now: Date): Promise<void>;
   isSessionRevoked(tokenHash: string): Promise<boolean>;
 }
 
@@ -76,12 +77,12 @@ export function createOperatorStore(knex: Knex, schema: string): OperatorStore {
       return created.value;
     },
 
-    async revokeSession(tokenHash, expiresAt) {
+    async revokeSession(tokenHash, expiresAt, now) {
       await table(META_TABLES.revokedSessions)
         .insert({ token_hash: tokenHash, expires_at: expiresAt })
         .onConflict('token_hash')
         .ignore();
-      await table(META_TABLES.revokedSessions).where('expires_at', '<', knex.fn.now()).delete();
+      await table(META_TABLES.revokedSessions).where('expires_at', '<', now).delete();
     },
 
     async isSessionRevoked(tokenHash) {

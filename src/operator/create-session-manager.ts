@@ -1,8 +1,9 @@
 /**
- * Admin sessions: an HS256 JWT `{sub, iat, exp}` signed with the secret kept in
- * the metadata schema, carried only in an HttpOnly cookie.
+ * Admin sessions: an HS256 JWT `{sub, iat, exp, jti}` signed with the secret
+ * kept in the metadata schema, carried only in an HttpOnly cookie. The random
+ * `jti` keeps two logins in the same second apart, so logout ends only its own.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { OperatorStore } from './create-operator-store.js';
 
@@ -38,10 +39,8 @@ export function createSessionManager(options: {
     async issue() {
       const iat = nowSec();
       const exp = iat + sessionDays * 86_400;
-      const token = jwt.sign({ sub: SUBJECT, iat, exp }, await store.sessionSecret(), {
-        algorithm: 'HS256',
-        noTimestamp: true,
-      });
+      const jti = randomBytes(16).toString('hex');
+      const token = jwt.sign({ sub: SUBJECT, iat, exp, jti }, await store.sessionSecret(), { algorithm: 'HS256' });
       return { token, subject: SUBJECT, expiresAt: exp };
     },
 
@@ -64,7 +63,7 @@ export function createSessionManager(options: {
     },
 
     async revoke(session) {
-      await store.revokeSession(tokenHash(session.token), new Date(session.expiresAt * 1000));
+      await store.revokeSession(tokenHash(session.token), new Date(session.expiresAt * 1000), new Date(now()));
     },
   };
 }

@@ -60,7 +60,9 @@ const MIGRATIONS: readonly NamedMigration[] = [
         t.timestamp('last_used_at', { useTz: true }).nullable();
         t.timestamp('revoked_at', { useTz: true }).nullable();
         t.timestamp('expires_at', { useTz: true }).nullable();
-        t.index(['created_at'], 'api_keys_created_at_idx');
+        // Creation order even when two keys share a timestamp.
+        t.specificType('seq', 'bigint GENERATED ALWAYS AS IDENTITY').notNullable();
+        t.index(['created_at', 'seq'], 'api_keys_created_at_idx');
       });
       await knex.schema.withSchema(schema).createTable(META_TABLES.revokedSessions, (t) => {
         t.string('token_hash', 64).primary();

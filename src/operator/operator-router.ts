@@ -70,17 +70,20 @@ function keyView(record: ApiKeyRecord) {
   };
 }
 
-/** JSON bodies up to 16 KB; a broken or oversized body is a clear 400 rather than a parser error. */
+const MAX_BODY_BYTES = 16 * 1024;
+const badBody = (cause?: unknown) =>
+  new EngineError('ERR_BAD_REQUEST', 'The request body must be a JSON object of at most 16 KB.', cause === undefined ? {} : { cause });
+
+/**
+ * JSON bodies up to 16 KB; a broken or oversized body is a clear 400. When the
+ * app already parsed the body (with a larger limit), the declared length is checked.
+ */
 function jsonBody(): RequestHandler {
-  const parse = express.json({ limit: '16kb' });
-  return (req, res, next) =>
-    parse(req, res, (err?: unknown) =>
-      next(
-        err === undefined
-          ? undefined
-          : new EngineError('ERR_BAD_REQUEST', 'The request body must be a JSON object of at most 16 KB.', { cause: err }),
-      ),
-    );
+  const parse = express.json({ limit: MAX_BODY_BYTES });
+  return (req, res, next) => {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return next(badBody());
+    parse(req, res, (err?: unknown) => next(err === undefined ? undefined : badBody(err)));
+  };
 }
 
 /** Counts attempts per client address; a success gives its point back, so only failures add up. */

@@ -41,6 +41,20 @@ export interface SqlRenderContext {
    * or `1 = 1` when the query has none. Optional until issue 5.
    */
   filterParam?(cube: string, member: string, column: string | ((...params: string[]) => string)): string;
+  /**
+   * `FILTER_GROUP(FILTER_PARAMS…, …)`: renders several query filters keeping the query's own
+   * AND/OR structure. Optional; without it the loader ANDs the `filterParam` renderings.
+   */
+  filterGroup?(items: readonly FilterParamRef[]): string;
+  /** `SQL_UTILS.convertTz(sql)`: converts a timestamp expression to the query timezone. Optional; identity without it. */
+  convertTz?(sql: string): string;
+}
+
+/** One `FILTER_PARAMS.<cube>.<member>.filter(column)` inside a `FILTER_GROUP`. */
+export interface FilterParamRef {
+  readonly cube: string;
+  readonly member: string;
+  readonly column: string | ((...params: string[]) => string);
 }
 
 /** A model SQL snippet, rendered per query. */
@@ -73,8 +87,14 @@ export interface Measure extends MemberCommon {
   readonly sql?: SqlTemplate | undefined;
   /** `filters: [{sql}]`, ANDed into `CASE WHEN … THEN expr END`. */
   readonly filters: readonly SqlTemplate[];
+  /** Qualified `Cube.member` names. */
   readonly drillMembers: readonly string[];
   readonly rollingWindow?: RollingWindow | undefined;
+  /**
+   * Only on view measures, which are `number` measures over `memberRef(cube, member)` as in Cube:
+   * the type of the underlying measure (`/meta` `aggType`).
+   */
+  readonly aggType?: MeasureType | undefined;
 }
 
 export interface CaseWhen {
@@ -103,7 +123,13 @@ export interface Join {
   readonly sql: SqlTemplate;
 }
 
-/** One entry of a cube's `accessPolicy` (issue 3); values are evaluated per request. */
+/**
+ * One entry of a cube's `accessPolicy` (issue 3); values are evaluated per request.
+ * `memberLevel` lists hold qualified `Cube.member` names (`excludes: '*'` is expanded to every member).
+ * `rowLevel.filters(ctx)` returns frozen REST-style filters: `{member: 'Cube.member', operator, values}`
+ * (values raw from the context, as the model computed them) or `{and: [...]}` / `{or: [...]}`.
+ * No `rowLevel` means no row restriction, as in Cube.
+ */
 export interface AccessPolicy {
   readonly groups: readonly string[];
   readonly conditions: readonly ((securityContext: SecurityContext) => unknown)[];
@@ -129,8 +155,14 @@ export interface Cube {
   /** Joins declared by this cube (directed: from this cube to `to`). */
   readonly joins: readonly Join[];
   readonly accessPolicy?: readonly AccessPolicy[] | undefined;
-  /** For views: member name in the view → the cube member it exposes (issue 5). */
-  readonly viewMembers?: ReadonlyMap<string, { readonly cube: string; readonly member: string }> | undefined;
+  /**
+   * For views: member name in the view → the cube member it exposes (issue 5), with the view's
+   * `join_path` to that cube (`['Orders', 'Users']`), which Cube uses as the join hint.
+   * A view's `source` throws: plan view members through this map.
+   */
+  readonly viewMembers?:
+    | ReadonlyMap<string, { readonly cube: string; readonly member: string; readonly joinPath: readonly string[] }>
+    | undefined;
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
 }
 

@@ -5,6 +5,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { EngineError } from '../errors/engine-error.js';
 import type { ApiScope, AuthResult } from '../auth/auth-result.js';
 import type { AppDeps } from './app-deps.js';
+import { requireScope } from '../operator/require-scope.js';
 import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies } from './query-pipeline.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
@@ -21,11 +22,6 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 
 const auth = (res: Response): AuthResult => res.locals.auth as AuthResult;
 
-function requireScope(result: AuthResult, scope: ApiScope): void {
-  if (result.scopes.includes(scope)) return;
-  if (result.via === 'apiKey') throw new EngineError('ERR_AUTH_INVALID_KEY', 'Invalid API key');
-  throw new EngineError('ERR_AUTH_SCOPE', `API scope is missing: ${scope}`);
-}
 
 /** Reads a request parameter from the query string (GET) or the JSON body (POST). */
 function param(req: Request, name: string): unknown {

@@ -1,0 +1,37 @@
+/**
+ * The policy stages of the /load, /sql and /meta pipelines, built once from
+ * config and model: queryRewrite, then access policies, plus /meta visibility.
+ */
+import type { AuthResult } from '../auth/auth-result.js';
+import type { Config } from '../config/config.js';
+import type { ValidatedQuery } from '../query/validated-query.js';
+import type { Model } from '../schema/model.js';
+import { applyAccessPolicies } from './apply-access-policies.js';
+import { applyQueryRewrite } from './apply-query-rewrite.js';
+import { resolveGroups } from './resolve-groups.js';
+import { visibleMembers } from './visible-members.js';
+
+export interface QueryPolicyStages {
+  /** The operator's queryRewrite on the normalised wire query; the caller validates the result again. Absent without a hook. */
+  readonly rewrite?: ((query: Record<string, unknown>, auth: AuthResult) => Promise<unknown>) | undefined;
+  /** Access policies: member checks and row filters. Run it after rewrite and its re-validation. */
+  readonly restrict: (query: ValidatedQuery, auth: AuthResult) => Promise<ValidatedQuery>;
+  /** Members `/meta` may show; `undefined` when no cube has a policy (everything public is visible). */
+  readonly visibleMembers: (auth: AuthResult) => Promise<ReadonlySet<string> | undefined>;
+}
+
+export function createQueryPolicies(config: Config, model: Model): QueryPolicyStages {
+  const { queryRewrite, contextToGroups } = config.hooks;
+  // As in Cube, a model without policies skips the step entirely (contextToGroups is not even called).
+  const policed = [...model.cubes.values()].some((c) => (c.accessPolicy?.length ?? 0) > 0);
+  return Object.freeze({
+    rewrite:
+      queryRewrite === undefined
+        ? undefined
+        : (query: Record<string, unknown>, auth: AuthResult) => applyQueryRewrite(query, auth, queryRewrite, (q) => q),
+    restrict: async (query: ValidatedQuery, auth: AuthResult) =>
+      policed ? applyAccessPolicies(query, model, auth, await resolveGroups(auth, contextToGroups)) : query,
+    visibleMembers: async (auth: AuthResult) =>
+      policed ? visibleMembers(model, auth, await resolveGroups(auth, contextToGroups)) : undefined,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The express app: request id → access log → security headers → health
+ * probes → JSON body → Cube API and operator API → 404 → the one error handler.
+ */
+import express, { type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { EngineError } from '../errors/engine-error.js';
+import { createQueryRateLimiter } from '../operator/create-query-rate-limiter.js';
+import { createOperatorRouter } from '../operator/operator-router.js';
+import type { AppDeps } from './app-deps.js';
+import { createCubeRouter } from './cube-router.js';
+import { createErrorHandler } from './error-handler.js';
+import { requestIdMiddleware, requestIdOf } from './request-id.js';
+
+const HEALTH_PATHS = new Set(['/livez', '/readyz']);
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  // X-Forwarded-For counts only from the configured proxies, so req.ip cannot be spoofed.
+  app.set('trust proxy', deps.config.operator.trustedProxies.length > 0 ? [...deps.config.operator.trustedProxies] : false);
+  app.set('x-powered-by', false);
+
+  app.use(requestIdMiddleware);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req) => requestIdOf(req),
+      customLogLevel: (req, res, err) => {
+        if (err || res.statusCode >= 500) return 'error';
+        if (HEALTH_PATHS.has(req.url ?? '')) return 'debug';
+        return 'info';
+      },
+      serializers: {
+        // Only the path is logged: the query string may carry filter values, and headers carry credentials.
+        req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(helmet());
+
+  app.get('/livez', (_req: Request, res: Response) => {
+    res.setHeader('cache-control', 'no-store');
+    res.json({ health: 'HEALTH' });
+  });
+  app.get('/readyz', async (req: Request, res: Response) => {
+    res.setHeader('cache-control', 'no-store');
+    try {
+      await deps.db.ping();
+      res.json({ health: 'HEALTH' });
+    } catch (err) {
+      req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'readiness check failed');
+      res.status(503).json({ health: 'DOWN' });
+    }
+  });
+
+  app.use(express.json({ limit: '1mb' }));
+  // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
+  app.use('/cubejs-api/v1', createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)] }));
+  app.use('/api', createOperatorRouter(deps));
+
+  app.use((_req: Request, _res: Response, next: (err?: unknown) => void) => {
+    next(new EngineError('ERR_NOT_FOUND', 'Not found.'));
+  });
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,38 @@
+/**
+ * The process logger: JSON lines (pino) with every credential-bearing field
+ * redacted, whoever logs it.
+ */
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+/** Paths censored in every log line: auth headers, cookies, API keys, tokens. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-cube-authorization"]',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers["x-cube-authorization"]',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'apiKey',
+  '*.apiKey',
+] as const;
+
+export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: 'tessera' },
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    opts.destination,
+  );
+}

@@ -1,0 +1,145 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { DEMO_SCHEMA_PATH, REPO_ROOT, testDatabaseUrl } from '../support/test-app.js';
+import { TEST_SECRET } from '../support/tokens.js';
+
+interface Spawned {
+  readonly child: ChildProcess;
+  /** Everything written to stdout/stderr so far. */
+  readonly output: () => string;
+  /** Resolves once `pattern` appears in the output (or rejects when the process exits first). */
+  readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs `tessera <args>` as a real process with only the given environment. */
+function runTessera(args: string[], env: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    for (const w of waiters) w();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const m = out.match(pattern);
+        if (m) {
+          waiters.delete(check);
+          resolve(m);
+        }
+      };
+      waiters.add(check);
+      check();
+      void exited.then((code) => reject(new Error(`tessera exited (${code}) before printing ${pattern}:\n${out}`)));
+    });
+  return { child, output: () => out, waitFor, exited };
+}
+
+function connectRefused(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+}
+
+describe('tessera serve as a process', () => {
+  const proxies: TcpProxy[] = [];
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+  });
+
+  it('on SIGTERM stops accepting, finishes the request in flight, closes the pool and exits 0', async () => {
+    const proxy = await startTcpProxy(testDatabaseUrl());
+    proxies.push(proxy);
+    const tessera = runTessera(['serve'], {
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: proxy.url,
+      CUBEJS_API_SECRET: TEST_SECRET,
+      CUBEJS_SCHEMA_PATH: DEMO_SCHEMA_PATH,
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const [, port] = await tessera.waitFor(/listening on http:\/\/localhost:(\d+)/);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+      // Hold the readiness ping inside the database connection, so the request stays in flight.
+      const { arrived } = proxy.hold();
+      const inFlight = fetch(`${base}/readyz`, { headers: { connection: 'close' } });
+      await arrived;
+      tessera.child.kill('SIGTERM');
+      await tessera.waitFor(/shutting down/);
+
+      expect(await connectRefused(Number(port))).toBe('ECONNREFUSED');
+      proxy.release();
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ health: 'HEALTH' });
+      expect(await tessera.exited).toBe(0);
+      expect(tessera.output()).toContain('"msg":"stopped"');
+    } finally {
+      tessera.child.kill('SIGKILL');
+    }
+  });
+
+  it('prints a token and a curl line that work as printed', async () => {
+    const tessera = runTessera(['serve'], {
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDatabaseUrl(),
+      CUBEJS_API_SECRET: TEST_SECRET,
+      CUBEJS_SCHEMA_PATH: DEMO_SCHEMA_PATH,
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const [, port] = await tessera.waitFor(/listening on http:\/\/localhost:(\d+)/);
+      const [, token, query] = await tessera.waitFor(/curl -H "Authorization: ([\w.-]+)" -G --data-urlencode '(query=[^']+)' (\S+)/);
+      const url = `http://127.0.0.1:${port}/cubejs-api/v1/load?${new URLSearchParams([query!.split(/=(.*)/s).slice(0, 2) as [string, string]])}`;
+      const res = await fetch(url, { headers: { Authorization: token! } });
+      // The printed token is accepted (a rejected token would be 403).
+      expect(res.status).not.toBe(403);
+      expect(tessera.output()).toContain('Dev token for demo user 42 (tenant 2)');
+      tessera.child.kill('SIGTERM');
+      expect(await tessera.exited).toBe(0);
+    } finally {
+      tessera.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses to start in production without any way to verify tokens, and says why', async () => {
+    const tessera = runTessera(['serve'], {
+      NODE_ENV: 'production',
+      PORT: '0',
+      DATABASE_URL: testDatabaseUrl(),
+      TESSERA_AUTH: 'password',
+      TESSERA_PASSWORD: 'correct-Horse-battery-9!',
+    });
+    expect(await tessera.exited).toBe(1);
+    expect(tessera.output()).toMatch(/CUBEJS_API_SECRET: NODE_ENV=production and no CUBEJS_API_SECRET.*refusing to start/);
+  });
+
+  it('refuses to start when an option is malformed, naming it', async () => {
+    const tessera = runTessera(['serve'], { PORT: 'eighty', DATABASE_URL: testDatabaseUrl() });
+    expect(await tessera.exited).toBe(1);
+    expect(tessera.output()).toContain('tessera: Invalid configuration option PORT: must be a whole number');
+  });
+});

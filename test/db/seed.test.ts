@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_COUNTS, SeedRefusedError, seedDemo } from '../../src/db/seed.js';
+import { testDatabaseUrl } from '../support/test-app.js';
+
+/** A throwaway database next to the test database, so seeding never touches shared tables. */
+async function withScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `tessera_seed_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(testDatabaseUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+async function queryOne(url: string, sql: string): Promise<Record<string, unknown>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+    const last = Array.isArray(result) ? result[result.length - 1]! : result;
+    return last.rows[0] as Record<string, unknown>;
+  } finally {
+    await client.end();
+  }
+}
+
+const FINGERPRINT = `select md5(string_agg(concat_ws('|', id, user_id, tenant_id, product_id, status, amount, quantity, created_at, shipped_at, notes), ',' order by id)) as orders,
+  (select md5(string_agg(concat_ws('|', id, order_id, product_id, quantity, price), ',' order by id)) from public.order_items) as items
+  from public.orders`;
+
+describe('seedDemo', () => {
+  let scratch: { url: string; drop(): Promise<void> };
+  let first: Awaited<ReturnType<typeof seedDemo>>;
+  beforeAll(async () => {
+    scratch = await withScratchDatabase();
+    first = await seedDemo(scratch.url);
+  });
+  afterAll(async () => {
+    await scratch.drop();
+  });
+
+  it('creates the demo tables with the documented sizes', async () => {
+    expect(first.seeded).toBe(true);
+    const counts = await queryOne(scratch.url, `select
+      (select count(*) from public.tenants)::int as tenants, (select count(*) from public.users)::int as users,
+      (select count(*) from public.products)::int as products, (select count(*) from public.orders)::int as orders,
+      (select count(*) from public.user_profiles)::int as profiles,
+      (select count(*) from public.order_items)::int as items,
+      (select count(*) from (select order_id, count(*) c from public.order_items group by 1) x where c between 1 and 4)::int as orders_with_items`);
+    expect(counts).toMatchObject({ tenants: 5, users: 1000, products: 200, orders: DEMO_COUNTS.orders, orders_with_items: DEMO_COUNTS.orders });
+    expect(counts.orders as number).toBeGreaterThanOrEqual(120_000);
+    expect(counts.profiles as number).toBeGreaterThan(700);
+    expect(counts.profiles as number).toBeLessThan(900);
+  });
+
+  it("keeps every user in tenant ((id - 1) % 5) + 1 and every order in its user's tenant", async () => {
+    const row = await queryOne(scratch.url, `select
+      (select count(*) from public.users where tenant_id <> ((id - 1) % 5) + 1)::int as bad_users,
+      (select count(*) from public.orders o join public.users u on u.id = o.user_id where o.tenant_id <> u.tenant_id)::int as bad_orders,
+      (select count(*) from public.orders where user_id = 42)::int as user_42_orders`);
+    expect(row).toMatchObject({ bad_users: 0, bad_orders: 0 });
+    expect(row.user_42_orders as number).toBeGreaterThan(0);
+  });
+
+  it('spans 2023-01-01 to 2025-12-31 UTC, with orders close to midnight', async () => {
+    const row = await queryOne(scratch.url, `select min(created_at) >= '2023-01-01T00:00:00Z' as starts, max(created_at) < '2026-01-01T00:00:00Z' as ends,
+      count(*) filter (where created_at::time >= '23:30' ) > 1000 as late, count(*) filter (where created_at::time < '00:30') > 1000 as early,
+      count(distinct status) as statuses from public.orders`);
+    expect(row).toEqual({ starts: true, ends: true, late: true, early: true, statuses: '4' });
+  });
+
+  it('leaves shipped_at NULL exactly for orders that have not shipped, and notes NULL for some', async () => {
+    const row = await queryOne(scratch.url, `select
+      count(*) filter (where shipped_at is null and status in ('completed','shipped'))::int as missing,
+      count(*) filter (where shipped_at is not null and status in ('processing','cancelled'))::int as unexpected,
+      count(*) filter (where notes is null) > 0 as null_notes, count(*) filter (where notes = '') > 0 as empty_notes
+      from public.orders`);
+    expect(row).toEqual({ missing: 0, unexpected: 0, null_notes: true, empty_notes: true });
+  });
+
+  it('includes names with %, _, backslash and quotes', async () => {
+    const row = await queryOne(scratch.url, `select array_agg(name order by id) as names from public.products where id <= 6`);
+    expect(row.names).toEqual(['50% Off_Bundle', 'Back\\Slash Kit', "O'Reilly Book", '"Quoted" Widget', '100%_Pure Cotton', 'under_score item']);
+  });
+
+  it('does nothing the second time, and recreates the same data with force', async () => {
+    const before = await queryOne(scratch.url, FINGERPRINT);
+    expect((await seedDemo(scratch.url)).seeded).toBe(false);
+    expect((await seedDemo(scratch.url, { force: true })).seeded).toBe(true);
+    expect(await queryOne(scratch.url, FINGERPRINT)).toEqual(before);
+  });
+
+  it('serialises concurrent seeders so exactly one seeds', async () => {
+    await queryOne(scratch.url, 'drop table public.order_items, public.orders, public.user_profiles, public.products, public.users, public.tenants, public.tessera_demo_seed');
+    const results = await Promise.all([seedDemo(scratch.url), seedDemo(scratch.url)]);
+    expect(results.map((r) => r.seeded).sort()).toEqual([false, true]);
+  });
+});
+
+describe('seedDemo on a database with its own tables', () => {
+  it('refuses to overwrite an orders table it did not create', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
+      await expect(seedDemo(scratch.url)).rejects.toBeInstanceOf(SeedRefusedError);
+      expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });
+    } finally {
+      await scratch.drop();
+    }
+  });
+});

@@ -1,0 +1,11 @@
+// A one-cube model for the operator tests: orders filtered by the caller's tenant.
+cube('Orders', {
+  sql: `SELECT * FROM public.orders WHERE ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}`,
+  measures: {
+    count: { type: 'count' },
+  },
+  dimensions: {
+    id: { sql: 'id', type: 'number', primaryKey: true },
+    tenantId: { sql: 'tenant_id', type: 'number' },
+  },
+});
