@@ -133,6 +133,8 @@ async function main(): Promise<void> {
       console.log(`${name}: SQL ${JSON.stringify(text)} params ${JSON.stringify(values)}`);
     }
   } finally {
+    // autocannon stops its clock with requests still in flight; let them finish before closing pools.
+    await new Promise((r) => setTimeout(r, 1000));
     await new Promise((r) => tessera.close(r));
     await new Promise((r) => floor.close(r));
     await pool.end();

@@ -10,7 +10,13 @@ const MEMBER_OR_GRANULARITY = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*(\
 
 const member = z.string().max(256).regex(MEMBER, 'must look like Cube.member');
 const memberOrGranularity = z.string().max(256).regex(MEMBER_OR_GRANULARITY, 'must look like Cube.member');
-const filterValue = z.union([z.string().max(10_000), z.number().finite(), z.boolean(), z.null()]);
+// PostgreSQL text cannot hold NUL, so such a value is refused here rather than by the database.
+const filterValue = z.union([
+  z.string().max(10_000).refine((v) => !v.includes('\u0000'), 'must not contain a NUL character'),
+  z.number().finite(),
+  z.boolean(),
+  z.null(),
+]);
 
 export interface WireLeafFilter {
   member?: string | undefined;

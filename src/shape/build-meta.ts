@@ -56,7 +56,7 @@ export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes:
     const measures = [...cube.measures.values()].filter(shows).map((m) => ({
       ...common(m, cube),
       type: m.type === 'string' || m.type === 'time' || m.type === 'boolean' ? m.type : 'number',
-      aggType: m.type,
+      aggType: m.aggType ?? m.type,
       cumulative: m.rollingWindow !== undefined,
       cumulativeTotal: m.rollingWindow !== undefined && m.rollingWindow.trailing === 'unbounded',
       drillMembers: [...m.drillMembers],

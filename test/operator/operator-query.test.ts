@@ -130,7 +130,7 @@ describe('query rate limits', () => {
       const res = await load(op).set('X-API-Key', key);
       expect(res.status).toBe(200);
       expect(res.headers['x-ratelimit-limit']).toBe('3');
-      remaining.push(res.headers['x-ratelimit-remaining']);
+      remaining.push(String(res.headers['x-ratelimit-remaining']));
       const reset = Number(res.headers['x-ratelimit-reset']);
       expect(reset).toBeGreaterThanOrEqual(before);
       expect(reset).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 600);

@@ -120,7 +120,7 @@ describe('two Tessera processes on one database', () => {
     for (const base of [a!.url, b!.url, a!.url, b!.url]) {
       const res = await load(base, key);
       expect(res.status).toBe(200);
-      remaining.push(res.headers['x-ratelimit-remaining']);
+      remaining.push(String(res.headers['x-ratelimit-remaining']));
     }
     expect(remaining).toEqual(['3', '2', '1', '0']);
     const limited = await load(a!.url, key);
