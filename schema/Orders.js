@@ -61,6 +61,21 @@ cube(`Orders`, {
       sql: `${CUBE}.quantity`,
       type: `sum`,
     },
+    // Rolling windows: the last 7 days up to each period's end, everything so far, and month to date.
+    rollingAmount7d: {
+      sql: `${CUBE}.amount`,
+      type: `sum`,
+      rollingWindow: { trailing: `7 day` },
+    },
+    runningAmount: {
+      sql: `${CUBE}.amount`,
+      type: `sum`,
+      rollingWindow: { trailing: `unbounded` },
+    },
+    monthToDateCount: {
+      type: `count`,
+      rollingWindow: { type: `to_date`, granularity: `month` },
+    },
   },
 
   dimensions: {

@@ -21,6 +21,12 @@ cube(`Users`, {
   },
 
   dimensions: {
+    // A subQuery dimension: each user's own order total, usable as a dimension or a filter.
+    lifetimeValue: {
+      sql: `${Orders.totalAmount}`,
+      type: `number`,
+      subQuery: true,
+    },
     id: {
       sql: `${CUBE}.id`,
       type: `number`,

@@ -16,7 +16,7 @@ export function bundleClient(): Promise<string> {
     entryPoints: [CLIENT_ENTRY],
     bundle: true,
     format: 'esm',
-    target: 'es2020',
+    target: 'es2022',
     platform: 'browser',
     write: false,
     logLevel: 'silent',

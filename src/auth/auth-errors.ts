@@ -4,24 +4,27 @@
  */
 import { EngineError } from '../errors/engine-error.js';
 
+/** A reason string becomes an Error, so the error log shows it (the log keeps causes' messages). */
+const asCause = (reason: unknown): unknown => (typeof reason === 'string' ? new Error(reason) : reason);
+
 export const authErrors = {
   missing: (): EngineError => new EngineError('ERR_AUTH_MISSING', "Authorization header isn't set"),
   invalidToken: (reason: unknown): EngineError =>
-    new EngineError('ERR_AUTH_INVALID_TOKEN', 'Invalid token', { cause: reason }),
+    new EngineError('ERR_AUTH_INVALID_TOKEN', 'Invalid token', { cause: asCause(reason) }),
   expired: (reason: unknown): EngineError =>
-    new EngineError('ERR_AUTH_TOKEN_EXPIRED', 'Token expired', { cause: reason }),
+    new EngineError('ERR_AUTH_TOKEN_EXPIRED', 'Token expired', { cause: asCause(reason) }),
   notYetValid: (reason: unknown): EngineError =>
-    new EngineError('ERR_AUTH_INVALID_TOKEN', 'Token is not valid yet', { cause: reason }),
+    new EngineError('ERR_AUTH_INVALID_TOKEN', 'Token is not valid yet', { cause: asCause(reason) }),
   jwksUnavailable: (reason: unknown): EngineError =>
     new EngineError(
       'ERR_AUTH_JWKS_UNAVAILABLE',
       'The token signing keys could not be fetched from the JWKS endpoint; try again later',
-      { cause: reason },
+      { cause: asCause(reason) },
     ),
   contextNotObject: (what: string, value: unknown): EngineError =>
     new EngineError('ERR_AUTH_CONTEXT_NOT_OBJECT', `${what} must be a JSON object, got ${describeType(value)}`),
   contextInvalid: (message: string, reason?: unknown): EngineError =>
-    new EngineError('ERR_AUTH_CONTEXT_INVALID', message, reason === undefined ? {} : { cause: reason }),
+    new EngineError('ERR_AUTH_CONTEXT_INVALID', message, reason === undefined ? {} : { cause: asCause(reason) }),
 };
 
 /** A type name for messages; never the value itself, which may be secret. */

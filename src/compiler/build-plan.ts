@@ -25,13 +25,12 @@ function filterCubes(nodes: readonly FilterNode[], out: string[]): void {
 }
 
 /** Cubes in the order Cube uses to break ties: measures, dimensions, time dimensions, segments, filters. */
-export function queryCubes(q: ValidatedQuery, extraMembers: readonly string[] = []): string[] {
+export function queryCubes(q: ValidatedQuery): string[] {
   const all: string[] = [
     ...q.measures.map(cubeOf),
     ...q.dimensions.map(cubeOf),
     ...q.timeDimensions.map((t) => cubeOf(t.dimension)),
     ...q.segments.map(cubeOf),
-    ...extraMembers.map(cubeOf),
   ];
   filterCubes(q.filters, all);
   return [...new Set(all)];
@@ -89,24 +88,35 @@ function isMultiplied(cube: string, joins: readonly Join[]): boolean {
   return false;
 }
 
-export function buildPlan(model: Model, q: ValidatedQuery, extraMembers: readonly string[] = []): Plan {
-  const cubes = queryCubes(q, extraMembers);
-  const first = cubes[0];
-  if (first === undefined) throw new EngineError('ERR_QUERY_INVALID', 'The query selects nothing');
+export interface PlanOptions {
+  /** A root to prefer when it reaches every cube (a view's join path starts there). */
+  readonly root?: string | undefined;
+}
+
+/** Plans the join tree for a set of cubes. */
+export function planForCubes(model: Model, cubes: readonly string[], opts: PlanOptions = {}): Plan {
+  if (cubes.length === 0) throw new EngineError('ERR_QUERY_INVALID', 'The query selects nothing');
   let best: { root: string; joins: Join[] } | undefined;
-  for (const root of cubes) {
+  const preferred = opts.root !== undefined ? treeFor(model, opts.root, cubes) : undefined;
+  if (opts.root !== undefined && preferred) best = { root: opts.root, joins: preferred };
+  for (const root of best ? [] : cubes) {
     const joins = treeFor(model, root, cubes);
     if (joins && (!best || joins.length < best.joins.length)) best = { root, joins };
   }
   if (!best) {
     throw new EngineError('ERR_PLAN_NO_JOIN_PATH', `Can't find join path to join ${cubes.map((c) => `'${c}'`).join(', ')}`);
   }
-  const treeCubes = [best.root, ...best.joins.map((j) => j.to)];
-  const multiplied = treeCubes.filter((c) => isMultiplied(c, best.joins));
+  const tree = best;
+  const treeCubes = [tree.root, ...tree.joins.map((j) => j.to)];
+  const multiplied = treeCubes.filter((c) => isMultiplied(c, tree.joins));
   return Object.freeze({
-    root: best.root,
-    joins: Object.freeze(best.joins),
+    root: tree.root,
+    joins: Object.freeze(tree.joins),
     cubes: Object.freeze(treeCubes),
     multiplied: Object.freeze(multiplied),
   });
+}
+
+export function buildPlan(model: Model, q: ValidatedQuery, opts: PlanOptions = {}): Plan {
+  return planForCubes(model, queryCubes(q), opts);
 }

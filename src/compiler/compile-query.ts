@@ -7,7 +7,7 @@ import type { Cube, Dimension, Measure, Model, SecurityContext, SqlRenderContext
 import type { FilterNode, Granularity, LeafFilter, ValidatedQuery } from '../query/validated-query.js';
 import { localToUtc } from '../query/date-range.js';
 import type { CompiledSql } from '../db/database.js';
-import type { Plan } from './build-plan.js';
+import { planForCubes, type Plan } from './build-plan.js';
 import { FILTER_SQL } from './filter-sql.js';
 import { ParamList, quoteIdentifier, snakeCase } from './sql-text.js';
 
@@ -41,6 +41,8 @@ class Renderer {
   readonly #context: SecurityContext;
   readonly #query: ValidatedQuery;
   readonly #rendering: string[] = [];
+  /** Temporary aliases, so a correlated subquery can name its own copy of a cube. */
+  readonly #aliasOverride = new Map<string, string>();
   #tz: string | undefined;
 
   constructor(model: Model, query: ValidatedQuery, context: SecurityContext) {
@@ -56,7 +58,7 @@ class Renderer {
   }
 
   alias(cube: string): string {
-    return quoteIdentifier(snakeCase(cube));
+    return quoteIdentifier(this.#aliasOverride.get(cube) ?? snakeCase(cube));
   }
 
   /** The timezone placeholder, allocated once so every use shares one `$n`. */
@@ -98,6 +100,7 @@ class Renderer {
   }
 
   dimensionSql(dim: Dimension): string {
+    if (dim.subQuery) return this.subQueryDimensionSql(dim);
     if (dim.case) {
       const whens = dim.case.when.map((w) => {
         const label = typeof w.label === 'string' ? this.params.add(w.label) : this.render(w.label.sql);
@@ -107,6 +110,29 @@ class Renderer {
       return `CASE ${whens.join(' ')}${otherwise} END`;
     }
     return this.render(dim.sql);
+  }
+
+  /**
+   * A `subQuery` dimension: its measure is aggregated in a correlated subquery over the
+   * measure's cube joined to this cube's own copy, matched on this cube's primary key.
+   */
+  subQueryDimensionSql(dim: Dimension): string {
+    const outerKey = this.primaryKeySql(dim.cube);
+    if (!outerKey) throw new EngineError('ERR_PLAN_UNSUPPORTED', `Cube ${dim.cube} needs a primary key for the subQuery dimension ${dim.name}`);
+    const inner = `${snakeCase(dim.cube)}__${snakeCase(dim.name)}_sq`;
+    this.#aliasOverride.set(dim.cube, inner);
+    try {
+      const cubes = new Set<string>([dim.cube]);
+      const value = dim.sql({ ...this.context('aggregate'), memberRef: (cube, member) => {
+        cubes.add(cube);
+        return this.memberSql(cube, member, 'aggregate');
+      } });
+      const plan = planForCubes(this.#model, [...cubes].reverse());
+      const innerKey = this.primaryKeySql(dim.cube) as string;
+      return `(SELECT ${value} FROM ${this.from(plan)} WHERE ${innerKey} = ${outerKey})`;
+    } finally {
+      this.#aliasOverride.delete(dim.cube);
+    }
   }
 
   primaryKeySql(cube: string): string | undefined {
@@ -320,9 +346,12 @@ export function compileQuery(
     (isMeasureFilter(f, model) ? havingFilters : whereFilters).push(f);
   }
 
-  const keyed = q.ungrouped ? [] : [...new Set([...q.measures, ...havingMembers(havingFilters)].filter((m) => needsKeys(model, plan, m)).map(cubeOf))];
+  const rolling = q.measures.some((m) => model.cubes.get(cubeOf(m))?.measures.get(nameOf(m))?.rollingWindow !== undefined);
+  const keyed = q.ungrouped || rolling ? [] : [...new Set([...q.measures, ...havingMembers(havingFilters)].filter((m) => needsKeys(model, plan, m)).map(cubeOf))];
   let body: string;
-  if (keyed.length === 0) {
+  if (rolling && !q.ungrouped) {
+    body = rollingSelect(r, q, model, plan, shape, whereFilters, havingFilters);
+  } else if (keyed.length === 0) {
     body = simpleSelect(r, q, model, plan, shape, whereFilters, havingFilters);
   } else {
     body = keyedSelect(r, q, model, plan, shape, whereFilters, havingFilters, keyed);
@@ -455,4 +484,99 @@ function keyedSelect(
     sql += `\nWHERE ${having.join(' AND ')}`;
   }
   return sql;
+}
+
+const INTERVAL: Record<Granularity, string> = {
+  second: '1 second',
+  minute: '1 minute',
+  hour: '1 hour',
+  day: '1 day',
+  week: '1 week',
+  month: '1 month',
+  quarter: '3 months',
+  year: '1 year',
+};
+
+/** The join condition that puts a row inside one series period's window (Cube's rollingWindowDateJoinCondition). */
+function windowCondition(r: Renderer, time: string, window: Measure['rollingWindow']): string {
+  const from = '"series"."date_from"';
+  const to = '"series"."date_to"';
+  if (!window) return `${time} >= ${from} AND ${time} <= ${to}`;
+  if (window.type && window.type !== 'fixed') {
+    const unit = window.type === 'to_date' ? window.granularity : window.type.replace('_to_date', '');
+    if (!unit || !(unit in INTERVAL)) {
+      throw new EngineError('ERR_PLAN_UNSUPPORTED', `A to_date rolling window needs a granularity such as month`);
+    }
+    return `${time} >= date_trunc('${unit}', ${from}) AND ${time} <= ${to}`;
+  }
+  const offset = window.offset ?? 'end';
+  const parts: string[] = [];
+  if (window.trailing !== 'unbounded') {
+    const start = offset === 'start' ? from : to;
+    const bound = window.trailing ? `${start} - ${r.params.add(window.trailing)}::interval` : start;
+    parts.push(`${time} ${offset === 'start' ? '>=' : '>'} ${bound}`);
+  }
+  if (window.leading !== 'unbounded') {
+    const end = offset === 'end' ? to : from;
+    const bound = window.leading ? `${end} + ${r.params.add(window.leading)}::interval` : end;
+    parts.push(`${time} ${offset === 'end' ? '<=' : '<'} ${bound}`);
+  }
+  return parts.length > 0 ? parts.join(' AND ') : '1 = 1';
+}
+
+/**
+ * Rolling windows: a series of periods over the date range drives the query; each window
+ * kind is aggregated over the rows inside it, and the parts are merged per period.
+ */
+function rollingSelect(
+  r: Renderer,
+  q: ValidatedQuery,
+  model: Model,
+  plan: Plan,
+  shape: Shape,
+  whereFilters: readonly FilterNode[],
+  havingFilters: readonly FilterNode[],
+): string {
+  const grouped = q.timeDimensions.filter((t) => t.granularity);
+  const td = grouped[0];
+  if (grouped.length !== 1 || !td?.granularity || !td.dateRange) {
+    throw new EngineError('ERR_QUERY_INVALID', 'A rolling window measure needs exactly one time dimension with a granularity and a dateRange');
+  }
+  if (havingFilters.length > 0) throw new EngineError('ERR_QUERY_INVALID', 'Measure filters cannot be combined with rolling window measures');
+  const granularity = td.granularity;
+  const interval = INTERVAL[granularity];
+  const series =
+    `(SELECT "d" AS "date_from", "d" + interval '${interval}' - interval '1 millisecond' AS "date_to" ` +
+    `FROM generate_series(date_trunc('${granularity}', ${r.params.add(td.dateRange[0])}::timestamp), ${r.params.add(td.dateRange[1])}::timestamp, interval '${interval}') AS "d") AS "series"`;
+  const time = r.timeExpr(td.dimension, undefined);
+  const tdAlias = shape.dims.find((d) => d.granularity === granularity && d.member === td.dimension)?.alias as string;
+  const otherDims = shape.dims.filter((d) => d.alias !== tdAlias);
+  // The date range drives the series; it must not cut the rows a trailing window reaches back to.
+  const rowQuery: ValidatedQuery = { ...q, timeDimensions: q.timeDimensions.filter((t) => t !== td) };
+  const groups = new Map<string, { window: Measure['rollingWindow']; measures: string[] }>();
+  for (const m of shape.measures) {
+    const measure = model.cubes.get(cubeOf(m.member))?.measures.get(nameOf(m.member));
+    const key = JSON.stringify(measure?.rollingWindow ?? null);
+    const group = groups.get(key) ?? { window: measure?.rollingWindow, measures: [] };
+    group.measures.push(m.member);
+    groups.set(key, group);
+  }
+  const keys = [quoteIdentifier(tdAlias), ...otherDims.map((d) => quoteIdentifier(d.alias))];
+  const parts = [...groups.values()].map((g) => {
+    const conds = [windowCondition(r, time, g.window), ...whereParts(r, rowQuery, model, whereFilters)];
+    const select = [
+      `"series"."date_from" AS ${quoteIdentifier(tdAlias)}`,
+      ...otherDims.map((d) => `${dimExpr(r, d, model)} AS ${quoteIdentifier(d.alias)}`),
+      ...shape.measures.map((m) => {
+        const expr = r.memberSql(cubeOf(m.member), nameOf(m.member), plan.multiplied.includes(cubeOf(m.member)) ? 'distinct-safe' : 'aggregate');
+        // Other windows' measures are NULL of the measure's own type, so UNION ALL can match the columns.
+        return `${g.measures.includes(m.member) ? expr : `CASE WHEN false THEN ${expr} END`} AS ${quoteIdentifier(m.alias)}`;
+      }),
+    ];
+    const rows = plan.joins.length > 0 ? `(${r.from(plan)})` : r.from(plan);
+    return `SELECT ${select.join(', ')} FROM ${series} LEFT JOIN ${rows} ON ${conds.join(' AND ')} GROUP BY ${keys.map((_k, i) => i + 1).join(', ')}`;
+  });
+  const outer = [...keys.map((k) => `${k} AS ${k}`), ...shape.measures.map((m) => `(array_agg(${quoteIdentifier(m.alias)}) FILTER (WHERE ${quoteIdentifier(m.alias)} IS NOT NULL))[1] AS ${quoteIdentifier(m.alias)}`)];
+  const ordered = [...shape.dims.map((d) => quoteIdentifier(d.alias))];
+  return `SELECT ${ordered.concat(shape.measures.map((m) => quoteIdentifier(m.alias))).join(', ')} FROM (SELECT ${outer.join(', ')} FROM (${parts.join('\nUNION ALL\n')}) AS "windows" GROUP BY ${keys.map((_k, i) => i + 1).join(', ')}) AS "rolled"`;
 }

@@ -12,6 +12,7 @@ import { validateQuery } from '../query/validate-query.js';
 import type { ValidatedQuery } from '../query/validated-query.js';
 import { resolveDateRange, canonicalTimezone } from '../query/date-range.js';
 import { buildPlan, type Plan } from '../compiler/build-plan.js';
+import { resolveViews } from '../compiler/resolve-views.js';
 import { compileQuery, type CompiledQuery } from '../compiler/compile-query.js';
 import { normalizedQuery, shapeResult, type ShapedResult } from '../shape/shape-result.js';
 
@@ -34,7 +35,10 @@ export interface PipelineDeps {
 }
 
 export interface PreparedQuery {
+  /** The query as the caller wrote it (view members stay view members). */
   readonly query: ValidatedQuery;
+  /** The query over cube members, with access-policy filters: what was compiled. */
+  readonly cubeQuery: ValidatedQuery;
   readonly plan: Plan;
   readonly compiled: CompiledQuery;
   /** `compareDateRange: "<from> - <to>"` added to each row for compare queries. */
@@ -70,7 +74,7 @@ function expandCompare(wire: WireQuery, defaultTz: string, nowMs: number): { que
   return { queries, ranges };
 }
 
-async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult): Promise<{ query: ValidatedQuery; plan: Plan; compiled: CompiledQuery }> {
+async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult): Promise<Omit<PreparedQuery, 'compareDateRange'>> {
   const opts = {
     defaultLimit: deps.config.query.defaultLimit,
     maxLimit: deps.config.query.maxLimit,
@@ -82,10 +86,15 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
     const rewritten = await deps.policies.rewrite(normalizedForRewrite(query), auth);
     query = validateQuery(parseWireQuery(rewritten), deps.model, opts);
   }
-  if (deps.policies?.restrict) query = await deps.policies.restrict(query, auth);
-  const plan = buildPlan(deps.model, query);
-  const compiled = compileQuery(deps.model, query, plan, auth.securityContext);
-  return { query, plan, compiled };
+  // Policies run on cube members, after views are resolved, so a view never bypasses a cube's policy.
+  const resolved = resolveViews(query, deps.model);
+  let cubeQuery = resolved.query;
+  if (deps.policies?.restrict) cubeQuery = await deps.policies.restrict(cubeQuery, auth);
+  const plan = buildPlan(deps.model, cubeQuery, { root: resolved.root });
+  const compiled = compileQuery(deps.model, cubeQuery, plan, auth.securityContext);
+  const rename = (key: string) => resolved.outputKeys.get(key) ?? key;
+  const columns = compiled.columns.map((c) => ({ ...c, key: rename(c.key), member: rename(c.member) }));
+  return { query, cubeQuery, plan, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
 }
 
 /** The normalised query in wire form, as `queryRewrite` receives it. */
@@ -97,7 +106,7 @@ function normalizedForRewrite(q: ValidatedQuery): Record<string, unknown> {
     segments: n.segments,
     timeDimensions: n.timeDimensions,
     filters: n.filters,
-    order: q.order.map(([id, dir]) => [id.split('.').length === 3 ? id : id, dir]),
+    order: q.order.map(([id, dir]) => [id, dir]),
     limit: q.limit,
     timezone: q.timezone,
   };
@@ -105,7 +114,6 @@ function normalizedForRewrite(q: ValidatedQuery): Record<string, unknown> {
   if (q.total) out.total = true;
   if (q.ungrouped) out.ungrouped = true;
   if (q.responseFormat !== 'default') out.responseFormat = q.responseFormat;
-  // Ordering by a grouped time dimension uses its `Cube.member.granularity` key, which the wire format accepts.
   return out;
 }
 
@@ -166,7 +174,7 @@ export async function executeRequest(prepared: PreparedRequest, deps: PipelineDe
   return Promise.all(
     prepared.queries.map(async (p) => {
       const totalPromise = p.query.total
-        ? deps.db.query(compileQuery(deps.model, p.query, p.plan, auth.securityContext, { forTotal: true }))
+        ? deps.db.query(compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }))
         : undefined;
       const [result, totalResult] = await Promise.all([deps.db.query(p.compiled), totalPromise]);
       const total = totalResult ? Number(totalResult.rows[0]?.total_count ?? 0) : null;

@@ -375,6 +375,28 @@ describe('authentication table: (token, config) → (status, code) on /cubejs-ap
     }
   });
 
+  it('logs why a token was refused and why checkAuth failed, but never the token', async () => {
+    const lines: string[] = [];
+    const logged = await createTestApp({
+      configFile: { name: 'tessera.config.mjs', source: CHECK_AUTH_CONFIG },
+      env: { LOG_LEVEL: 'info' },
+      logDestination: { write: (line) => void lines.push(line) },
+    });
+    const plain = await createTestApp({ env: { LOG_LEVEL: 'info' }, logDestination: { write: (line) => void lines.push(line) } });
+    try {
+      const forged = userToken(42, { secret: OLD_SECRET });
+      await request(plain.app).get('/cubejs-api/v1/load').query({ query: LOAD_QUERY }).set(raw(forged));
+      await request(logged.app).get('/cubejs-api/v1/load').query({ query: LOAD_QUERY }).set(raw('crash'));
+      const log = lines.join('\n');
+      expect(log).toContain('invalid signature');
+      expect(log).toContain("Cannot read properties of undefined (reading 'x')");
+      for (const part of forged.split('.')) expect(log).not.toContain(part);
+    } finally {
+      await logged.close();
+      await plain.close();
+    }
+  });
+
   it('never answers with the token, whatever the failure', async () => {
     const t = apps.get('secret') as TestApp;
     const token = userToken(42, { secret: OLD_SECRET });
