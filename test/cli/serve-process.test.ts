@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import pg from 'pg';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -100,7 +101,7 @@ describe('tessera serve as a process', () => {
     }
   });
 
-  it('prints a token and a curl line that work as printed', async () => {
+  it('prints a token and a curl line that work as printed: user 42 sees only their orders', async () => {
     const tessera = runTessera(['serve'], {
       NODE_ENV: 'test',
       PORT: '0',
@@ -108,16 +109,27 @@ describe('tessera serve as a process', () => {
       DATABASE_URL: testDatabaseUrl(),
       CUBEJS_API_SECRET: TEST_SECRET,
       CUBEJS_SCHEMA_PATH: DEMO_SCHEMA_PATH,
-      LOG_LEVEL: 'warn',
+      TESSERA_SEED: 'true',
+      LOG_LEVEL: 'info',
     });
     try {
-      const [, port] = await tessera.waitFor(/listening on http:\/\/localhost:(\d+)/);
-      const [, token, query] = await tessera.waitFor(/curl -H "Authorization: ([\w.-]+)" -G --data-urlencode '(query=[^']+)' (\S+)/);
-      const url = `http://127.0.0.1:${port}/cubejs-api/v1/load?${new URLSearchParams([query!.split(/=(.*)/s).slice(0, 2) as [string, string]])}`;
-      const res = await fetch(url, { headers: { Authorization: token! } });
-      // The printed token is accepted (a rejected token would be 403).
-      expect(res.status).not.toBe(403);
+      await tessera.waitFor(/listening on http:\/\/localhost:(\d+)/);
+      const [, token, query, url] = await tessera.waitFor(/curl -H "Authorization: ([\w.-]+)" -G --data-urlencode '(query=[^']+)' (\S+)/);
       expect(tessera.output()).toContain('Dev token for demo user 42 (tenant 2)');
+      // TESSERA_SEED=true runs the (idempotent) seed against DATABASE_URL at start-up.
+      expect(tessera.output()).toMatch(/"msg":"demo dataset (seeded|already present)"/);
+
+      // What curl -G --data-urlencode does: append the url-encoded pair as the query string.
+      const eq = query!.indexOf('=');
+      const qs = new URLSearchParams({ [query!.slice(0, eq)]: query!.slice(eq + 1) });
+      const res = await fetch(`${url!.replace('localhost', '127.0.0.1')}?${qs}`, { headers: { Authorization: token! } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { data: { 'Orders.count': string }[] };
+      const client = new pg.Client({ connectionString: testDatabaseUrl() });
+      await client.connect();
+      const { rows } = await client.query("select count(*)::text as n from public.orders where user_id = 42 and tenant_id = 2");
+      await client.end();
+      expect(body.data).toEqual([{ 'Orders.count': rows[0].n }]);
       tessera.child.kill('SIGTERM');
       expect(await tessera.exited).toBe(0);
     } finally {

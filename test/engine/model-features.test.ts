@@ -93,3 +93,31 @@ describe('views', () => {
     expect(res.body.error).toContain('Unknown member: OrdersOverview.notes');
   });
 });
+
+describe('FILTER_PARAMS', () => {
+  const token = signToken({ tenant_id: 1 });
+  const query = {
+    measures: ['OrderItems.totalQuantity'],
+    dimensions: ['Orders.status'],
+    timeDimensions: [{ dimension: 'Orders.createdAt', dateRange: ['2024-05-01', '2024-05-31'] }],
+  };
+
+  it('renders the query\'s own filter inside the cube SQL with bound parameters', async () => {
+    const res = await request(t.app).post('/cubejs-api/v1/sql').set('Authorization', token).send({ query });
+    const [text, params] = res.body.sql.sql as [string, unknown[]];
+    expect(text).toMatch(/AND \(+o\.created_at >= \$\d+::timestamptz AND o\.created_at <= \$\d+::timestamptz\)+/);
+    expect(text).not.toContain('2024-05');
+    expect(params).toContain('2024-05-01T00:00:00.000Z');
+  });
+
+  it('renders 1 = 1 when the query has no such filter, and the numbers match hand-written SQL', async () => {
+    const plain = await request(t.app).post('/cubejs-api/v1/sql').set('Authorization', token).send({ query: { measures: ['OrderItems.totalQuantity'] } });
+    expect(plain.body.sql.sql[0]).toContain('AND 1 = 1');
+    const data = await load(query, token);
+    const { rows } = await db.query<{ status: string; q: string }>(
+      `SELECT o.status, sum(oi.quantity)::text AS q FROM order_items oi JOIN orders o ON o.id = oi.order_id
+        WHERE o.tenant_id = 1 AND o.created_at >= '2024-05-01Z' AND o.created_at < '2024-06-01Z' GROUP BY o.status ORDER BY sum(oi.quantity) DESC`,
+    );
+    expect(data.map((r) => [r['Orders.status'], r['OrderItems.totalQuantity']])).toEqual(rows.map((r) => [r.status, r.q]));
+  });
+});

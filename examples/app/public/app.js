@@ -117,7 +117,9 @@ function renderChart(points) {
   const width = 800;
   const height = 260;
   const pad = { left: 44, right: 12, top: 12, bottom: 28 };
-  const max = Math.max(1, ...points.map((p) => Number(p[MEASURE_COUNT] ?? 0)));
+  const highest = Math.max(1, ...points.map((p) => Number(p[MEASURE_COUNT] ?? 0)));
+  // An even top keeps the middle grid line on a whole number.
+  const max = highest % 2 === 0 ? highest : highest + 1;
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const slot = plotW / Math.max(points.length, 1);
@@ -125,7 +127,7 @@ function renderChart(points) {
   for (const f of [0, 0.5, 1]) {
     const y = pad.top + plotH * (1 - f);
     root.append(svg('line', { class: 'axis', x1: pad.left, x2: width - pad.right, y1: y, y2: y }));
-    root.append(svg('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end' }, String(Math.round(max * f))));
+    root.append(svg('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end' }, String(max * f)));
   }
   points.forEach((p, i) => {
     const value = Number(p[MEASURE_COUNT] ?? 0);
