@@ -212,7 +212,8 @@ class Renderer {
 
   filterSql(node: FilterNode, override?: (leaf: LeafFilter) => string | undefined): string {
     if (node.kind === 'leaf') return `(${this.leafSql(node, override?.(node))})`;
-    if (node.filters.length === 0) return '(1 = 1)';
+    // An empty AND matches everything; an empty OR matches nothing.
+    if (node.filters.length === 0) return node.kind === 'and' ? '(1 = 1)' : '(1 = 0)';
     return `(${node.filters.map((c) => this.filterSql(c, override)).join(node.kind === 'and' ? ' AND ' : ' OR ')})`;
   }
 

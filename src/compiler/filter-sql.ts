@@ -42,6 +42,8 @@ function equals(f: FilterInput): string {
   if (vals.length === 1) parts.push(`${f.column} = ${typed(f, vals[0] as string)}`);
   if (vals.length > 1) parts.push(`${f.column} IN (${vals.map((v) => typed(f, v)).join(', ')})`);
   if (hasNull(f.values)) parts.push(`${f.column} IS NULL`);
+  // No values at all matches nothing.
+  if (parts.length === 0) return '1 = 0';
   return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
 }
 

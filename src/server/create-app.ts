@@ -10,6 +10,7 @@ import { createQueryRateLimiter } from '../operator/create-query-rate-limiter.js
 import { createOperatorRouter } from '../operator/operator-router.js';
 import type { AppDeps } from './app-deps.js';
 import { createCubeRouter } from './cube-router.js';
+import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
 import { requestIdMiddleware, requestIdOf } from './request-id.js';
 
@@ -62,7 +63,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(express.json({ limit: '1mb' }));
   // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
-  app.use('/cubejs-api/v1', createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)] }));
+  const policies = createQueryPolicies(deps.config, deps.model);
+  app.use(
+    '/cubejs-api/v1',
+    createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)], policies, visibleMembers: policies.visibleMembers }),
+  );
   app.use('/api', createOperatorRouter(deps));
 
   app.use((_req: Request, _res: Response, next: (err?: unknown) => void) => {

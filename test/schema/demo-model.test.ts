@@ -9,8 +9,9 @@ const model: Model = await loadModel(SCHEMA_DIR);
 const cube = (name: string) => model.cubes.get(name)!;
 
 describe('the demo model', () => {
-  it('loads the six demo cubes', () => {
-    expect([...model.cubes.keys()].sort()).toEqual(['OrderItems', 'Orders', 'Products', 'Tenants', 'UserProfiles', 'Users']);
+  it('loads the six demo cubes and the demo view', () => {
+    expect([...model.cubes.keys()].sort()).toEqual(['OrderItems', 'Orders', 'OrdersOverview', 'Products', 'Tenants', 'UserProfiles', 'Users']);
+    expect(cube('OrdersOverview').kind).toBe('view');
   });
 
   it('keeps the seed example verbatim in Orders.js', async () => {
@@ -33,8 +34,8 @@ describe('the demo model', () => {
 
   it('scopes order items and profiles through their owners', () => {
     const { ctx, params } = recordingContext({ id: 42, tenant_id: 3 });
-    expect(cube('OrderItems').source.sql(ctx)).toBe(
-      'SELECT oi.* FROM public.order_items oi JOIN public.orders o ON o.id = oi.order_id WHERE o.user_id = $1 AND o.tenant_id = $2',
+    expect(cube('OrderItems').source.sql(ctx).replace(/\s+/g, ' ')).toBe(
+      'SELECT oi.* FROM public.order_items oi JOIN public.orders o ON o.id = oi.order_id WHERE o.user_id = $1 AND o.tenant_id = $2 AND 1 = 1',
     );
     expect(cube('UserProfiles').source.sql(ctx)).toBe(
       'SELECT p.* FROM public.user_profiles p JOIN public.users u ON u.id = p.user_id WHERE u.tenant_id = $3 AND p.user_id = $4',
@@ -71,7 +72,11 @@ describe('the demo model', () => {
       ['completedCount', 'count', undefined],
       ['completedRatio', 'number', 'percent'],
       ['totalQuantity', 'sum', undefined],
+      ['rollingAmount7d', 'sum', undefined],
+      ['runningAmount', 'sum', undefined],
+      ['monthToDateCount', 'count', undefined],
     ]);
+    expect(orders.measures.get('rollingAmount7d')!.rollingWindow).toMatchObject({ trailing: '7 day' });
     expect(orders.measures.get('completedRatio')!.sql!(ctx)).toBe('100.0 * {Orders.completedCount} / NULLIF({Orders.count}, 0)');
     expect(orders.measures.get('completedCount')!.filters.map((f) => f(ctx))).toEqual([`"Orders".status = 'completed'`]);
     expect(orders.measures.get('totalAmount')!.drillMembers).toEqual(['Orders.id', 'Orders.status', 'Orders.createdAt', 'Users.name']);

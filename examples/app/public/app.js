@@ -14,7 +14,8 @@ let tokenPromise;
 let tokensFetched = 0;
 
 // Fetches a token from our own backend and caches it until Tessera says it expired.
-function tokenProvider({ forceRefresh }) {
+// The default parameter lets Cube's own client, which passes no argument, use it too.
+function tokenProvider({ forceRefresh = false } = {}) {
   if (forceRefresh || tokenPromise === undefined) {
     tokenPromise = fetch('/auth/tessera-token', { credentials: 'same-origin', cache: 'no-store' }).then(async (res) => {
       if (res.status === 401) {
