@@ -60,20 +60,21 @@ async function waitUntilReady(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const tessera = startTessera();
   let server: Server | undefined;
-  const stop = (code: number): void => {
+  let stopping = false;
+  // Ctrl+C stops the app, then Tessera (which finishes its requests), then exits with Tessera's code.
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     server?.close();
-    if (tessera.exitCode === null && tessera.pid !== undefined) tessera.kill('SIGTERM');
-    tessera.once('exit', () => process.exit(code));
-    if (tessera.exitCode !== null) process.exit(code);
+    if (tessera.exitCode === null) tessera.kill('SIGTERM');
+    else process.exit(tessera.exitCode);
   };
-  process.once('SIGINT', () => stop(0));
-  process.once('SIGTERM', () => stop(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   tessera.once('exit', (code) => {
-    if (server !== undefined) {
-      console.error(`Tessera stopped (exit code ${code ?? 'signal'}); stopping the example app.`);
-      server.close();
-      process.exit(code ?? 1);
-    }
+    if (!stopping && server !== undefined) console.error(`Tessera stopped (exit code ${code ?? 'signal'}); stopping the example app.`);
+    server?.close();
+    if (stopping || server !== undefined) process.exit(code ?? 1);
   });
 
   await waitUntilReady(tessera);

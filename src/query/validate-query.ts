@@ -6,14 +6,15 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Dimension, Measure, Member, Model } from '../schema/model.js';
 import { canonicalTimezone, isRelativeDate, localBound, resolveDateRange } from './date-range.js';
 import type { WireFilter, WireQuery } from './wire-query.js';
-import type {
-  FilterNode,
-  FilterOperator,
-  FilterValue,
-  Granularity,
-  LeafFilter,
-  TimeDimension,
-  ValidatedQuery,
+import {
+  GRANULARITIES,
+  type FilterNode,
+  type FilterOperator,
+  type FilterValue,
+  type Granularity,
+  type LeafFilter,
+  type TimeDimension,
+  type ValidatedQuery,
 } from './validated-query.js';
 
 export interface ValidateOptions {
@@ -182,7 +183,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
       const dim = requireDimension(model, base, 'dimensions');
       if (dim.type !== 'time') throw bad(`${base} is not a time dimension, so it has no granularity`);
       const gran = parts[2] as Granularity;
-      if (!['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'].includes(gran)) {
+      if (!(GRANULARITIES as readonly string[]).includes(gran)) {
         throw bad(`Invalid query format: "dimensions" granularity ${gran} is not supported`);
       }
       if (!visible(dim, model)) throw hidden(base);

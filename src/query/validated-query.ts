@@ -6,6 +6,18 @@
 export const GRANULARITIES = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
+/** The length of one period of each granularity, as a PostgreSQL interval. */
+export const GRANULARITY_INTERVAL: Readonly<Record<Granularity, string>> = {
+  second: '1 second',
+  minute: '1 minute',
+  hour: '1 hour',
+  day: '1 day',
+  week: '1 week',
+  month: '1 month',
+  quarter: '3 months',
+  year: '1 year',
+};
+
 export const FILTER_OPERATORS = [
   'equals',
   'notEquals',

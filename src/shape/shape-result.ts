@@ -3,7 +3,7 @@
  */
 import { DateTime } from 'luxon';
 import type { Model, Member } from '../schema/model.js';
-import type { ValidatedQuery, FilterNode } from '../query/validated-query.js';
+import { GRANULARITY_INTERVAL, type ValidatedQuery, type FilterNode } from '../query/validated-query.js';
 import type { OutputColumn } from '../compiler/compile-query.js';
 import type { QueryResult } from '../db/database.js';
 
@@ -11,16 +11,6 @@ const TIMESTAMP = 1114;
 const TIMESTAMPTZ = 1184;
 const DATE = 1082;
 
-const GRANULARITY_INTERVAL: Record<string, string> = {
-  second: '1 second',
-  minute: '1 minute',
-  hour: '1 hour',
-  day: '1 day',
-  week: '1 week',
-  month: '1 month',
-  quarter: '3 months',
-  year: '1 year',
-};
 
 /** `2024-01-01 00:00:00.5` → `2024-01-01T00:00:00.500`. */
 function formatLocal(text: string): string {
@@ -66,11 +56,6 @@ export function formatData(rows: readonly Row[], columns: readonly OutputColumn[
   return { members, columns: members.map((m) => rows.map((r) => r[m] ?? null)) };
 }
 
-function titleOf(member: Member, model: Model): { title: string; shortTitle: string } {
-  return { title: member.title, shortTitle: member.shortTitle };
-  void model;
-}
-
 function annotationType(member: Member): string {
   if (member.kind === 'measure') {
     return member.type === 'string' || member.type === 'time' || member.type === 'boolean' ? member.type : 'number';
@@ -87,7 +72,7 @@ function memberOf(model: Model, name: string): Member | undefined {
 }
 
 function entry(member: Member, model: Model): Record<string, unknown> {
-  const e: Record<string, unknown> = { ...titleOf(member, model), type: annotationType(member) };
+  const e: Record<string, unknown> = { title: member.title, shortTitle: member.shortTitle, type: annotationType(member) };
   if (member.description) e.description = member.description;
   if (member.format) e.format = member.format;
   if (member.meta) e.meta = member.meta;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthenticatorDeps } from '../../src/auth/create-authenticator.js';
 import { EngineError } from '../../src/errors/engine-error.js';
 import type { AuthRequest } from '../../src/server/app-deps.js';
-import { generateKey, signWith, startJwksServer, type JwksServer, type TestKey } from './support/jwks-server.js';
+import { generateKey, signWith, startJwksServer, type JwksServer } from './support/jwks-server.js';
 import { SECRET, testConfig, type ConfigOverrides } from './support/test-config.js';
 
 const NOW_MS = 1_750_000_000_000;

@@ -37,6 +37,8 @@ export const CONTEXTS = {
   user7: { payload: { id: 7 }, scope: { user: 7 } },
   tenant1: { payload: { tenant_id: 1 }, scope: { tenant: 1 } },
   tenant2: { payload: { tenant_id: 2 }, scope: { tenant: 2 } },
+  /** A numeric claim sent as a string is bound as a value (PostgreSQL compares it as an integer). */
+  tenant2text: { payload: { tenant_id: '2' }, scope: { tenant: 2 } },
   tenant3: { payload: { tenant_id: 3 }, scope: { tenant: 3 } },
   tenant4: { payload: { tenant_id: 4 }, scope: { tenant: 4 } },
   tenant5: { payload: { tenant_id: 5 }, scope: { tenant: 5 } },
@@ -115,8 +117,13 @@ export interface ConformanceCase {
   readonly totalSql?: string;
   /** The model folder: the demo model, or the demo plus `test/conformance/model/*.js`. */
   readonly model?: 'demo' | 'extended';
-  /** Further checks on the response body. */
-  readonly verify?: (body: Record<string, unknown>) => void | Promise<void>;
+  /** Further checks on the response body; `api.sql()` fetches `/v1/sql` for the same query and context. */
+  readonly verify?: (body: Record<string, unknown>, api: VerifyApi) => void | Promise<void>;
+}
+
+export interface VerifyApi {
+  /** The `[text, params]` that `/cubejs-api/v1/sql` returns for the case's query (first query for arrays). */
+  sql(): Promise<readonly [string, readonly unknown[]]>;
 }
 
 export interface ErrorCase {

@@ -1,0 +1,232 @@
+/**
+ * Renders model SQL snippets for one query: members, cube sources, joins and filters.
+ * It owns the query's parameter list, so every value goes through one place.
+ */
+import { EngineError } from '../errors/engine-error.js';
+import type { Cube, Dimension, Measure, Model, SecurityContext, SqlRenderContext, SqlTemplate } from '../schema/model.js';
+import type { FilterNode, Granularity, LeafFilter, ValidatedQuery } from '../query/validated-query.js';
+import { localToUtc } from '../query/date-range.js';
+import { planForCubes, type Plan } from './build-plan.js';
+import { FILTER_SQL } from './filter-sql.js';
+import { ParamList, quoteIdentifier, snakeCase } from './sql-text.js';
+
+export type MeasureMode = 'aggregate' | 'distinct-safe' | 'ungrouped';
+
+export const cubeOf = (member: string): string => member.slice(0, member.indexOf('.'));
+export const nameOf = (member: string): string => member.slice(member.indexOf('.') + 1);
+
+/** Renders model members for one query; owns the parameter list. */
+export class Renderer {
+  readonly params = new ParamList();
+  readonly #model: Model;
+  readonly #context: SecurityContext;
+  readonly #query: ValidatedQuery;
+  readonly #rendering: string[] = [];
+  /** Temporary aliases, so a correlated subquery can name its own copy of a cube. */
+  readonly #aliasOverride = new Map<string, string>();
+  #tz: string | undefined;
+
+  constructor(model: Model, query: ValidatedQuery, context: SecurityContext) {
+    this.#model = model;
+    this.#query = query;
+    this.#context = context;
+  }
+
+  cube(name: string): Cube {
+    const cube = this.#model.cubes.get(name);
+    if (!cube) throw new EngineError('ERR_QUERY_UNKNOWN_MEMBER', `Unknown cube: ${name}`);
+    return cube;
+  }
+
+  alias(cube: string): string {
+    return quoteIdentifier(this.#aliasOverride.get(cube) ?? snakeCase(cube));
+  }
+
+  /** The timezone placeholder, allocated once so every use shares one `$n`. */
+  tz(): string {
+    this.#tz ??= this.params.add(this.#query.timezone);
+    return this.#tz;
+  }
+
+  context(mode: MeasureMode): SqlRenderContext {
+    return {
+      cubeRef: (cube) => this.alias(cube),
+      memberRef: (cube, member) => this.memberSql(cube, member, mode),
+      param: (value) => this.params.add(value),
+      securityContext: this.#context,
+      filterParam: (cube, member, column) => this.filterParam(`${cube}.${member}`, column),
+    };
+  }
+
+  render(template: SqlTemplate, mode: MeasureMode = 'aggregate'): string {
+    return template(this.context(mode));
+  }
+
+  memberSql(cube: string, member: string, mode: MeasureMode): string {
+    const c = this.cube(cube);
+    const key = `${cube}.${member}`;
+    if (this.#rendering.includes(key)) {
+      throw new EngineError('ERR_PLAN_UNSUPPORTED', `Member ${key} references itself`);
+    }
+    this.#rendering.push(key);
+    try {
+      const dim = c.dimensions.get(member);
+      if (dim) return this.dimensionSql(dim);
+      const measure = c.measures.get(member);
+      if (measure) return this.measureSql(measure, mode);
+      throw new EngineError('ERR_QUERY_UNKNOWN_MEMBER', `Unknown member: ${key}`);
+    } finally {
+      this.#rendering.pop();
+    }
+  }
+
+  dimensionSql(dim: Dimension): string {
+    if (dim.subQuery) return this.subQueryDimensionSql(dim);
+    if (dim.case) {
+      const whens = dim.case.when.map((w) => {
+        const label = typeof w.label === 'string' ? this.params.add(w.label) : this.render(w.label.sql);
+        return `WHEN ${this.render(w.sql)} THEN ${label}`;
+      });
+      const otherwise = dim.case.else ? ` ELSE ${this.params.add(dim.case.else.label)}` : '';
+      return `CASE ${whens.join(' ')}${otherwise} END`;
+    }
+    return this.render(dim.sql);
+  }
+
+  /**
+   * A `subQuery` dimension: its measure is aggregated in a correlated subquery over the
+   * measure's cube joined to this cube's own copy, matched on this cube's primary key.
+   */
+  subQueryDimensionSql(dim: Dimension): string {
+    const outerKey = this.primaryKeySql(dim.cube);
+    if (!outerKey) throw new EngineError('ERR_PLAN_UNSUPPORTED', `Cube ${dim.cube} needs a primary key for the subQuery dimension ${dim.name}`);
+    const inner = `${snakeCase(dim.cube)}__${snakeCase(dim.name)}_sq`;
+    this.#aliasOverride.set(dim.cube, inner);
+    try {
+      const cubes = new Set<string>([dim.cube]);
+      const value = dim.sql({ ...this.context('aggregate'), memberRef: (cube, member) => {
+        cubes.add(cube);
+        return this.memberSql(cube, member, 'aggregate');
+      } });
+      const plan = planForCubes(this.#model, [...cubes].reverse());
+      const innerKey = this.primaryKeySql(dim.cube) as string;
+      return `(SELECT ${value} FROM ${this.from(plan)} WHERE ${innerKey} = ${outerKey})`;
+    } finally {
+      this.#aliasOverride.delete(dim.cube);
+    }
+  }
+
+  primaryKeySql(cube: string): string | undefined {
+    const keys = [...this.cube(cube).dimensions.values()].filter((d) => d.primaryKey);
+    if (keys.length === 0) return undefined;
+    if (keys.length === 1) return this.dimensionSql(keys[0] as Dimension);
+    return keys.map((k) => `CAST(${this.dimensionSql(k)} AS TEXT)`).join(" || '|' || ");
+  }
+
+  measureSql(m: Measure, mode: MeasureMode): string {
+    if (m.type === 'number' || m.type === 'string' || m.type === 'time' || m.type === 'boolean') {
+      return m.sql ? this.render(m.sql, mode) : 'NULL';
+    }
+    const pk = this.primaryKeySql(m.cube);
+    let inner = m.sql ? this.render(m.sql, mode) : undefined;
+    const filters = m.filters.map((f) => `(${this.render(f, mode)})`);
+    if (filters.length > 0) inner = `CASE WHEN ${filters.join(' AND ')} THEN ${inner ?? pk ?? '1'} END`;
+    if (mode === 'ungrouped') {
+      return m.type === 'count' ? (inner ? `CASE WHEN ${inner} IS NOT NULL THEN 1 END` : '1') : (inner ?? 'NULL');
+    }
+    switch (m.type) {
+      case 'count':
+        if (!m.sql && mode === 'distinct-safe') return `count(DISTINCT ${inner ?? pk ?? '*'})`;
+        return `count(${inner ?? pk ?? '*'})`;
+      case 'countDistinct':
+      case 'countDistinctApprox':
+        return `count(DISTINCT ${inner ?? pk ?? '*'})`;
+      case 'sum':
+      case 'avg':
+      case 'min':
+      case 'max':
+        return `${m.type}(${inner ?? 'NULL'})`;
+    }
+  }
+
+  source(cube: string): string {
+    const c = this.cube(cube);
+    const sql = this.render(c.source.sql);
+    return c.source.kind === 'table' ? `${sql} AS ${this.alias(cube)}` : `(${sql}) AS ${this.alias(cube)}`;
+  }
+
+  from(plan: Plan): string {
+    const parts = [this.source(plan.root)];
+    for (const j of plan.joins) {
+      parts.push(`LEFT JOIN ${this.source(j.to)} ON ${this.render(j.sql)}`);
+    }
+    return parts.join('\n');
+  }
+
+  timeExpr(member: string, granularity: Granularity | undefined): string {
+    const dim = this.memberSql(cubeOf(member), nameOf(member), 'aggregate');
+    const local = `(${dim})::timestamptz AT TIME ZONE ${this.tz()}`;
+    return granularity ? `date_trunc('${granularity}', ${local})` : local;
+  }
+
+  leafSql(f: LeafFilter, columnOverride?: string): string {
+    const cube = this.cube(cubeOf(f.member));
+    const name = nameOf(f.member);
+    const measure = cube.measures.get(name);
+    const dim = cube.dimensions.get(name);
+    const zone = this.#query.timezone;
+    if (f.operator === 'measureFilter') {
+      const conds = (measure?.filters ?? []).map((t) => this.render(t));
+      return FILTER_SQL.measureFilter({ column: '', values: [], param: (v) => this.params.add(v), toUtc: (l) => l, type: 'number', measureFilters: conds });
+    }
+    const column = columnOverride ?? this.memberSql(cube.name, name, 'aggregate');
+    const type = dim ? dim.type : measure && (measure.type === 'string' || measure.type === 'time' || measure.type === 'boolean') ? measure.type : 'number';
+    return FILTER_SQL[f.operator]({
+      column,
+      values: f.values,
+      param: (v) => this.params.add(v),
+      toUtc: (local) => localToUtc(local, zone),
+      type,
+      castNumeric: measure !== undefined && type === 'number',
+    });
+  }
+
+  filterSql(node: FilterNode, override?: (leaf: LeafFilter) => string | undefined): string {
+    if (node.kind === 'leaf') return `(${this.leafSql(node, override?.(node))})`;
+    // An empty AND matches everything; an empty OR matches nothing.
+    if (node.filters.length === 0) return node.kind === 'and' ? '(1 = 1)' : '(1 = 0)';
+    return `(${node.filters.map((c) => this.filterSql(c, override)).join(node.kind === 'and' ? ' AND ' : ' OR ')})`;
+  }
+
+  /** FILTER_PARAMS: the query's own filter on `member`, rendered against `column`. */
+  filterParam(member: string, column: string | ((...params: string[]) => string)): string {
+    const leaves: LeafFilter[] = [];
+    const collect = (nodes: readonly FilterNode[]) => {
+      for (const n of nodes) {
+        if (n.kind === 'leaf') {
+          if (n.member === member) leaves.push(n);
+        } else if (n.kind === 'and') collect(n.filters);
+      }
+    };
+    collect(this.#query.filters);
+    for (const td of this.#query.timeDimensions) {
+      if (td.dimension === member && td.dateRange) {
+        leaves.push({ kind: 'leaf', member, operator: 'inDateRange', values: td.dateRange });
+      }
+    }
+    if (leaves.length === 0) return '1 = 1';
+    return leaves
+      .map((leaf) => {
+        if (typeof column === 'function') {
+          const zone = this.#query.timezone;
+          const values = leaf.operator.endsWith('DateRange') || leaf.operator.endsWith('Date')
+            ? leaf.values.map((v) => this.params.add(localToUtc(v ?? '', zone)))
+            : leaf.values.map((v) => this.params.add(v));
+          return `(${column(...values)})`;
+        }
+        return `(${this.leafSql(leaf, column)})`;
+      })
+      .join(' AND ');
+  }
+}
+
