@@ -45,6 +45,8 @@ export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}
   const verifyJwks =
     config.jwt.jwkUrl !== undefined ? createJwksVerifier(config.jwt.jwkUrl, plan.asymmetric, deps.jwks) : undefined;
 
+  const verified = new Map<string, { readonly result: AuthResult; readonly untilMs: number }>();
+
   const finish = (via: AuthResult['via'], value: unknown, what: string): AuthResult => {
     const { rawContext, securityContext } = deriveSecurityContext(value, config.jwt.claimsNamespace, what);
     checkContextSchema(hooks.securityContextSchema, securityContext);
@@ -75,6 +77,9 @@ export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}
       return finish('dev', {}, 'The dev-mode context');
     }
 
+    const cached = verified.get(token);
+    if (cached !== undefined && cached.untilMs > clock()) return cached.result;
+
     const header = decodeJwtHeader(token, config.jwt.maxTokenBytes);
     const claims = claimOptions(config.jwt, clock());
     let payload: unknown;
@@ -90,9 +95,25 @@ export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}
       throw authErrors.invalidToken(`alg ${header.alg} is not accepted by this configuration`);
     }
     checkCognitoClaims(payload, config.jwt);
-    return finish(via, payload, 'The token payload');
+    const result = finish(via, payload, 'The token payload');
+    if (via === 'jwt') remember(token, result, payload);
+    return result;
   };
+
+  /**
+   * Verified HS256 tokens are remembered briefly (as PostgREST's JWT cache does): the same
+   * token string means the same signature, and an entry never outlives the token's `exp`.
+   */
+  function remember(token: string, result: AuthResult, payload: unknown): void {
+    const exp = isPlainObject(payload) && typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity;
+    const untilMs = Math.min(exp, clock() + VERIFIED_TOKEN_TTL_MS);
+    if (verified.size >= VERIFIED_TOKEN_MAX) verified.clear();
+    verified.set(token, { result, untilMs });
+  }
 }
+
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_MAX = 10_000;
 
 interface VerificationPlan {
   readonly hsAllowed: boolean;

@@ -3,6 +3,7 @@
  * knex for metadata. Failures become EngineErrors with generic messages; the
  * raw database message goes only to the log.
  */
+import { createHash } from 'node:crypto';
 import knexFactory from 'knex';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -74,6 +75,19 @@ export function toDatabaseError(err: unknown): EngineError {
   return new EngineError(code, MESSAGES[code], { cause: err });
 }
 
+const statementNames = new Map<string, string>();
+
+/** A stable name per SQL text for server-side prepared statements (bounded, so ad-hoc SQL cannot grow it forever). */
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    if (statementNames.size >= 1000) return undefined;
+    name = `tessera_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 /** Opens the pool and knex; nothing connects until the first query. */
 export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Logger): Database {
   const log = logger.child({ component: 'db' });
@@ -85,6 +99,8 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
     application_name: 'tessera',
     // A fixed session time zone makes the raw timestamptz text independent of the server's default.
     options: '-c TimeZone=UTC',
+    // Connections are recycled now and then, which also bounds the prepared statements each one keeps.
+    maxUses: 5000,
   });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection failed'));
@@ -107,7 +123,8 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
     knex,
     async query(compiled: CompiledSql): Promise<QueryResult> {
       try {
-        const result = await pool.query({ text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES });
+        // A named statement is parsed and planned once per connection, then only bound and executed.
+        const result = await pool.query({ name: statementName(compiled.sql), text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES });
         return {
           rows: result.rows,
           fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),

@@ -10,6 +10,7 @@ import { EngineError } from '../errors/engine-error.js';
 import type { AppDeps } from '../server/app-deps.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
 import { createClientIpResolver, type ClientIpResolver } from './create-client-ip-resolver.js';
+import { batchLimiterWrites } from './batch-limiter-writes.js';
 import { createLimiterFactory } from './create-limiter-factory.js';
 import { metaSchemaName } from './migrate-operator-schema.js';
 
@@ -41,11 +42,13 @@ function limitHeaders(limit: number, state: RateLimiterRes): Record<string, stri
 export function createQueryRateLimiter(deps: QueryRateLimiterDeps): RequestHandler {
   const { operator } = deps.config;
   const clientIp = createClientIpResolver(operator.trustedProxies);
-  const limiter = createLimiterFactory({
-    knex: deps.db.knex,
-    schema: metaSchemaName(operator.metaSchema),
-    redisUrl: operator.redisUrl,
-  })({ name: 'query', points: operator.queryRateLimit, durationSec: operator.queryRateWindowSec });
+  const limiter = batchLimiterWrites(
+    createLimiterFactory({
+      knex: deps.db.knex,
+      schema: metaSchemaName(operator.metaSchema),
+      redisUrl: operator.redisUrl,
+    })({ name: 'query', points: operator.queryRateLimit, durationSec: operator.queryRateWindowSec }),
+  );
 
   return async (req, res, next) => {
     const key = rateLimitKey(res.locals.auth as AuthResult | undefined, req, clientIp);

@@ -23,12 +23,19 @@ function cannotParse(text: string): EngineError {
   return new EngineError('ERR_QUERY_INVALID_DATE', `Can't parse date: '${shown}'`);
 }
 
+// Zone names are few and checking one builds an Intl formatter, so answers are remembered.
+const canonicalZones = new Map<string, string>();
+
 /** Canonical IANA name, or a 400 naming the field. */
 export function canonicalTimezone(tz: string): string {
+  const known = canonicalZones.get(tz);
+  if (known !== undefined) return known;
   if (!IANAZone.isValidZone(tz)) {
     throw new EngineError('ERR_QUERY_INVALID', 'Invalid query format: "timezone" must be a valid IANA time zone name');
   }
-  return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  const canonical = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  if (canonicalZones.size < 1000) canonicalZones.set(tz, canonical);
+  return canonical;
 }
 
 function parseAbsolute(text: string, zone: string, edge: 'start' | 'end'): DateTime {

@@ -73,12 +73,12 @@ function cond(column: string, ids: IdSet | undefined): string {
 export function scopeCte(scope: Scope): string {
   const { user, tenant } = scope;
   return `WITH
-  orders AS (SELECT * FROM public.orders WHERE ${cond('user_id', user)} AND ${cond('tenant_id', tenant)}),
-  order_items AS (SELECT i.* FROM public.order_items i JOIN public.orders po ON po.id = i.order_id WHERE ${cond('po.user_id', user)} AND ${cond('po.tenant_id', tenant)}),
-  users AS (SELECT * FROM public.users WHERE ${cond('id', user)} AND ${cond('tenant_id', tenant)}),
-  user_profiles AS (SELECT pp.* FROM public.user_profiles pp JOIN public.users pu ON pu.id = pp.user_id WHERE ${cond('pu.id', user)} AND ${cond('pu.tenant_id', tenant)}),
-  tenants AS (SELECT * FROM public.tenants WHERE ${cond('id', tenant)}),
-  products AS (SELECT * FROM public.products)
+  orders AS NOT MATERIALIZED (SELECT * FROM public.orders WHERE ${cond('user_id', user)} AND ${cond('tenant_id', tenant)}),
+  order_items AS NOT MATERIALIZED (SELECT i.* FROM public.order_items i JOIN public.orders po ON po.id = i.order_id WHERE ${cond('po.user_id', user)} AND ${cond('po.tenant_id', tenant)}),
+  users AS NOT MATERIALIZED (SELECT * FROM public.users WHERE ${cond('id', user)} AND ${cond('tenant_id', tenant)}),
+  user_profiles AS NOT MATERIALIZED (SELECT pp.* FROM public.user_profiles pp JOIN public.users pu ON pu.id = pp.user_id WHERE ${cond('pu.id', user)} AND ${cond('pu.tenant_id', tenant)}),
+  tenants AS NOT MATERIALIZED (SELECT * FROM public.tenants WHERE ${cond('id', tenant)}),
+  products AS NOT MATERIALIZED (SELECT * FROM public.products)
 `;
 }
 

@@ -330,6 +330,68 @@ export const FAN_OUT_CASES: readonly ConformanceCase[] = [
           FROM orders o LEFT JOIN users u ON u.id = o.user_id LEFT JOIN user_profiles up ON up.user_id = u.id
           WHERE EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id IN (1, 2, 3, 4, 5)) GROUP BY 1`,
   },
+  {
+    name: 'fan-out: a measure filter on a count of the multiplied cube counts distinct orders',
+    ctx: 'tenant3',
+    query: { measures: ['Orders.count'], dimensions: ['OrderItems.productId'], filters: [f('Orders.count', 'gt', [320])] },
+    sql: `SELECT i.product_id AS "OrderItems.productId", count(DISTINCT o.id) AS "Orders.count" FROM orders o JOIN order_items i ON i.order_id = o.id
+          GROUP BY 1 HAVING count(DISTINCT o.id) > 320`,
+  },
+  {
+    name: 'fan-in: a measure filter on the shared product count per order status',
+    ctx: 'dev',
+    query: { measures: ['Products.count'], dimensions: ['Orders.status'], filters: [f('Products.count', 'lte', [200])] },
+    sql: `SELECT o.status AS "Orders.status", count(DISTINCT p.id) AS "Products.count" FROM orders o JOIN products p ON p.id = o.product_id GROUP BY 1 HAVING count(DISTINCT p.id) <= 200`,
+  },
+  {
+    name: 'fan-out: total counts the keyed groups, with offset',
+    ctx: 'tenant2',
+    query: { measures: ['Orders.totalAmount'], dimensions: ['OrderItems.productId'], order: { 'OrderItems.productId': 'asc' }, limit: 4, offset: 3, total: true },
+    sql: `SELECT pid AS "OrderItems.productId", sum(amount) AS "Orders.totalAmount" FROM (SELECT DISTINCT o.id, o.amount, i.product_id AS pid FROM orders o JOIN order_items i ON i.order_id = o.id) x
+          GROUP BY 1 ORDER BY 1 LIMIT 4 OFFSET 3`,
+    ordered: true,
+    totalSql: `SELECT count(DISTINCT i.product_id) AS n FROM order_items i`,
+  },
+  {
+    name: 'fan-in: users with a segment of their orders',
+    ctx: 'tenant4',
+    query: { measures: ['Users.count'], dimensions: ['Users.city'], segments: ['Orders.highValue'] },
+    sql: `SELECT city AS "Users.city", count(*) AS "Users.count" FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.amount > 500) GROUP BY 1`,
+  },
+  {
+    name: 'fan-in: users filtered by their profile bio through hasOne',
+    ctx: 'tenant3',
+    query: { measures: ['Users.count', 'UserProfiles.count'], dimensions: ['Users.city'], filters: [f('UserProfiles.bio', 'set')] },
+    sql: `SELECT u.city AS "Users.city", count(*) AS "Users.count", count(*) AS "UserProfiles.count" FROM users u JOIN user_profiles up ON up.user_id = u.id WHERE up.bio IS NOT NULL GROUP BY 1`,
+  },
+  {
+    name: 'fan-out: a measure filter on a number measure of the multiplied cube',
+    ctx: 'tenant1',
+    query: { measures: ['Orders.completedRatio'], dimensions: ['OrderItems.quantity'], filters: [f('Orders.completedRatio', 'gt', [54.25])] },
+    sql: `SELECT q AS "OrderItems.quantity", 100.0 * count(*) FILTER (WHERE status = 'completed') / count(*) AS "Orders.completedRatio"
+          FROM (SELECT DISTINCT o.id, o.status, i.quantity AS q FROM orders o JOIN order_items i ON i.order_id = o.id) x GROUP BY 1
+          HAVING 100.0 * count(*) FILTER (WHERE status = 'completed') / count(*) > 54.25`,
+  },
+  {
+    name: 'fan-out: a measure filter on an avg of the multiplied cube',
+    ctx: 'tenant5',
+    query: { measures: ['Orders.avgAmount', 'OrderItems.count'], dimensions: ['OrderItems.productId'], filters: [f('Orders.avgAmount', 'gt', [1350])] },
+    sql: `SELECT a.pid AS "OrderItems.productId", a.av AS "Orders.avgAmount", b.n AS "OrderItems.count"
+          FROM (SELECT pid, avg(amount) AS av FROM (SELECT DISTINCT o.id, o.amount, i.product_id AS pid FROM orders o JOIN order_items i ON i.order_id = o.id) x GROUP BY 1) a
+          JOIN (SELECT product_id AS pid, count(*) AS n FROM order_items GROUP BY 1) b ON b.pid = a.pid WHERE a.av > 1350`,
+  },
+  {
+    name: 'fan-out: a dimension-only query across a hasMany lists distinct pairs',
+    ctx: 'user42',
+    query: { dimensions: ['Orders.status', 'OrderItems.productId'] },
+    sql: `SELECT DISTINCT o.status AS "Orders.status", i.product_id AS "OrderItems.productId" FROM orders o JOIN order_items i ON i.order_id = o.id`,
+  },
+  {
+    name: 'fan-in: tenants and users per tenant plan',
+    ctx: 'tenants13',
+    query: { measures: ['Tenants.count', 'Users.count'], dimensions: ['Tenants.plan'] },
+    sql: `SELECT t.plan AS "Tenants.plan", count(DISTINCT t.id) AS "Tenants.count", count(*) AS "Users.count" FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id GROUP BY 1`,
+  },
 ];
 
 export const SECURITY_CASES: readonly ConformanceCase[] = [

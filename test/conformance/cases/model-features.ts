@@ -180,6 +180,24 @@ export const ROLLING_WINDOW_CASES: readonly ConformanceCase[] = [
           FROM ${months('2025-01-01', '2025-06-01')} ORDER BY 1`,
     ordered: true,
   },
+  {
+    ...EXT,
+    name: 'rollingWindow: a trailing sum per day and status',
+    ctx: 'tenant2',
+    query: { measures: ['Sales.rolling7DayAmount'], dimensions: ['Sales.status'], timeDimensions: [{ dimension: 'Sales.createdAt', granularity: 'day', dateRange: ['2024-03-01', '2024-03-05'] }] },
+    sql: `SELECT ${fmt('d')} AS "Sales.createdAt.day", s.status AS "Sales.status",
+                 (SELECT sum(amount) FROM orders WHERE status = s.status AND created_at >= (d - interval '6 day') AT TIME ZONE 'UTC' AND created_at < (d + interval '1 day') AT TIME ZONE 'UTC') AS "Sales.rolling7DayAmount"
+          FROM ${days('2024-03-01', '2024-03-05')} CROSS JOIN (SELECT DISTINCT status FROM orders) s`,
+  },
+  {
+    ...EXT,
+    name: 'rollingWindow: a filter applies to the rows inside each window',
+    ctx: 'tenant4',
+    query: { measures: ['Sales.cumulativeCount'], filters: [f('Sales.status', 'equals', ['cancelled'])], timeDimensions: [{ dimension: 'Sales.createdAt', granularity: 'quarter', dateRange: ['2024-01-01', '2024-12-31'] }] },
+    sql: `SELECT ${fmt('d')} AS "Sales.createdAt.quarter", (SELECT count(*) FROM orders WHERE status = 'cancelled' AND created_at < (d + interval '3 month') AT TIME ZONE 'UTC') AS "Sales.cumulativeCount"
+          FROM generate_series(timestamp '2024-01-01', timestamp '2024-10-01', interval '3 month') AS d ORDER BY 1`,
+    ordered: true,
+  },
 ];
 
 export const SUBQUERY_CASES: readonly ConformanceCase[] = [
@@ -218,6 +236,22 @@ export const SUBQUERY_CASES: readonly ConformanceCase[] = [
     query: { measures: ['Customers.totalLifetimeValue', 'Customers.count'], dimensions: ['Customers.city'] },
     sql: `SELECT u.city AS "Customers.city", (SELECT sum(o.amount) FROM orders o JOIN users u2 ON u2.id = o.user_id WHERE u2.city = u.city) AS "Customers.totalLifetimeValue", count(*) AS "Customers.count"
           FROM users u GROUP BY 1`,
+  },
+  {
+    ...EXT,
+    name: 'subQuery: customers multiplied by their orders are summed once each',
+    ctx: 'tenant2',
+    query: { measures: ['Customers.count', 'Customers.totalLifetimeValue'], dimensions: ['Orders.status'] },
+    sql: `SELECT s.status AS "Orders.status", count(*) AS "Customers.count", sum(s.ltv) AS "Customers.totalLifetimeValue"
+          FROM (SELECT DISTINCT o.status, u.id, (SELECT sum(o2.amount) FROM orders o2 WHERE o2.user_id = u.id) AS ltv FROM users u JOIN orders o ON o.user_id = u.id) s GROUP BY 1`,
+  },
+  {
+    ...EXT,
+    name: 'subQuery: outer filters are not propagated into the subquery',
+    ctx: 'tenant5',
+    query: { measures: ['Customers.count'], dimensions: ['Customers.orderCount'], filters: [f('Orders.status', 'equals', ['cancelled'])] },
+    sql: `SELECT n AS "Customers.orderCount", count(*) AS "Customers.count"
+          FROM (SELECT u.id, (SELECT count(*) FROM orders o WHERE o.user_id = u.id) AS n FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.status = 'cancelled')) x GROUP BY 1`,
   },
 ];
 
@@ -270,6 +304,18 @@ export const FILTER_PARAMS_CASES: readonly ConformanceCase[] = [
     },
     sql: `SELECT status AS "FilteredOrders.status", count(*) AS "FilteredOrders.count" FROM orders
           WHERE created_at >= '2025-03-01Z' AND created_at < '2025-04-01Z' AND status <> 'cancelled' GROUP BY 1`,
+  },
+  {
+    ...EXT,
+    name: 'FILTER_PARAMS: filters inside an or group are not pushed into the source',
+    ctx: 'tenant3',
+    query: {
+      measures: ['FilteredOrders.count'],
+      dimensions: ['FilteredOrders.status'],
+      filters: [{ or: [f('FilteredOrders.status', 'equals', ['cancelled']), f('FilteredOrders.createdAt', 'inDateRange', ['2025-12-01', '2025-12-31'])] }],
+    },
+    sql: `SELECT status AS "FilteredOrders.status", count(*) AS "FilteredOrders.count" FROM orders
+          WHERE status = 'cancelled' OR (created_at >= '2025-12-01Z' AND created_at < '2026-01-01Z') GROUP BY 1`,
   },
 ];
 
