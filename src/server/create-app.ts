@@ -23,26 +23,33 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('x-powered-by', false);
 
   app.use(requestIdMiddleware);
+  const accessLog = pinoHttp({
+    logger: deps.logger,
+    genReqId: (req) => requestIdOf(req),
+    customLogLevel: (req, res, err) => {
+      if (err || res.statusCode >= 500) return 'error';
+      if (HEALTH_PATHS.has(req.url ?? '')) return 'debug';
+      return 'info';
+    },
+    serializers: {
+      // Only the path is logged: the query string may carry filter values, and headers carry credentials.
+      req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: (req.url ?? '').split('?')[0],
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+  // Access lines are written at info; below that level pino-http would only build loggers nobody writes to.
   app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req) => requestIdOf(req),
-      customLogLevel: (req, res, err) => {
-        if (err || res.statusCode >= 500) return 'error';
-        if (HEALTH_PATHS.has(req.url ?? '')) return 'debug';
-        return 'info';
-      },
-      serializers: {
-        // Only the path is logged: the query string may carry filter values, and headers carry credentials.
-        req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: (req.url ?? '').split('?')[0],
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
+    deps.logger.isLevelEnabled('info')
+      ? accessLog
+      : (req: Request, _res: Response, next: () => void) => {
+          (req as Request & { log: typeof deps.logger }).log = deps.logger;
+          next();
+        },
   );
   app.use(helmet());
 

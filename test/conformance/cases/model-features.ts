@@ -242,16 +242,18 @@ export const SUBQUERY_CASES: readonly ConformanceCase[] = [
     name: 'subQuery: customers multiplied by their orders are summed once each',
     ctx: 'tenant2',
     query: { measures: ['Customers.count', 'Customers.totalLifetimeValue'], dimensions: ['Orders.status'] },
-    sql: `SELECT s.status AS "Orders.status", count(*) AS "Customers.count", sum(s.ltv) AS "Customers.totalLifetimeValue"
-          FROM (SELECT DISTINCT o.status, u.id, (SELECT sum(o2.amount) FROM orders o2 WHERE o2.user_id = u.id) AS ltv FROM users u JOIN orders o ON o.user_id = u.id) s GROUP BY 1`,
+    sql: `SELECT s.status AS "Orders.status", count(*) AS "Customers.count", sum(l.ltv) AS "Customers.totalLifetimeValue"
+          FROM (SELECT DISTINCT o.status, u.id FROM users u JOIN orders o ON o.user_id = u.id) s
+          JOIN (SELECT user_id, sum(amount) AS ltv FROM orders GROUP BY 1) l ON l.user_id = s.id GROUP BY 1`,
   },
   {
     ...EXT,
     name: 'subQuery: outer filters are not propagated into the subquery',
     ctx: 'tenant5',
     query: { measures: ['Customers.count'], dimensions: ['Customers.orderCount'], filters: [f('Orders.status', 'equals', ['cancelled'])] },
-    sql: `SELECT n AS "Customers.orderCount", count(*) AS "Customers.count"
-          FROM (SELECT u.id, (SELECT count(*) FROM orders o WHERE o.user_id = u.id) AS n FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.status = 'cancelled')) x GROUP BY 1`,
+    sql: `SELECT n.n AS "Customers.orderCount", count(*) AS "Customers.count"
+          FROM users u JOIN (SELECT user_id, count(*) AS n FROM orders GROUP BY 1) n ON n.user_id = u.id
+          WHERE u.id IN (SELECT user_id FROM orders WHERE status = 'cancelled') GROUP BY 1`,
   },
 ];
 
