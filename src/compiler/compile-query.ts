@@ -61,7 +61,7 @@ export function compileQuery(
   context: SecurityContext,
   opts: CompileOptions = {},
 ): CompiledQuery {
-  const r = new Renderer(model, q, context);
+  const r = new Renderer(model, q, context, plan.multiplied);
   const shape = outputShape(q);
   const columns: OutputColumn[] = [
     ...shape.dims.map((d) => ({

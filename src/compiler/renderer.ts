@@ -26,10 +26,14 @@ export class Renderer {
   readonly #aliasOverride = new Map<string, string>();
   #tz: string | undefined;
 
-  constructor(model: Model, query: ValidatedQuery, context: SecurityContext) {
+  /** Cubes whose rows the join tree repeats: their count measures count distinct keys. */
+  readonly #multiplied: ReadonlySet<string>;
+
+  constructor(model: Model, query: ValidatedQuery, context: SecurityContext, multiplied: readonly string[] = []) {
     this.#model = model;
     this.#query = query;
     this.#context = context;
+    this.#multiplied = new Set(multiplied);
   }
 
   cube(name: string): Cube {
@@ -179,7 +183,8 @@ export class Renderer {
       const conds = (measure?.filters ?? []).map((t) => this.render(t));
       return FILTER_SQL.measureFilter({ column: '', values: [], param: (v) => this.params.add(v), toUtc: (l) => l, type: 'number', measureFilters: conds });
     }
-    const column = columnOverride ?? this.memberSql(cube.name, name, 'aggregate');
+    const mode: MeasureMode = measure && this.#multiplied.has(cube.name) ? 'distinct-safe' : 'aggregate';
+    const column = columnOverride ?? this.memberSql(cube.name, name, mode);
     const type = dim ? dim.type : measure && (measure.type === 'string' || measure.type === 'time' || measure.type === 'boolean') ? measure.type : 'number';
     return FILTER_SQL[f.operator]({
       column,

@@ -58,7 +58,13 @@ const ALL_ERROR_CASES: readonly ErrorCase[] = [...ERROR_CASES, ...MODEL_ERROR_CA
  * Cases whose expected SQL was re-checked by hand and that Tessera does not pass yet.
  * Each runs as `it.skip` (reported as skipped); remove a name once the engine passes it.
  */
-export const KNOWN_ENGINE_GAPS: ReadonlySet<string> = new Set<string>([]);
+export const KNOWN_ENGINE_GAPS: ReadonlySet<string> = new Set<string>([
+  // A measure filter (HAVING) on a count of a multiplied cube renders count(pk) while the SELECT
+  // renders count(DISTINCT pk): the filter tests the fanned-out count, not the shown one.
+  'fan-in with a measure filter on distinct users',
+  'fan-out: a measure filter on a count of the multiplied cube counts distinct orders',
+  'fan-in: a measure filter on the shared product count per order status',
+]);
 
 let demo: TestApp;
 let extended: TestApp;

@@ -392,6 +392,25 @@ export const FAN_OUT_CASES: readonly ConformanceCase[] = [
     query: { measures: ['Tenants.count', 'Users.count'], dimensions: ['Tenants.plan'] },
     sql: `SELECT t.plan AS "Tenants.plan", count(DISTINCT t.id) AS "Tenants.count", count(*) AS "Users.count" FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id GROUP BY 1`,
   },
+  {
+    name: 'measureFilter on a joined cube\'s filtered count',
+    ctx: 'tenant2',
+    query: { measures: ['Users.count'], dimensions: ['Users.city'], filters: [f('UserProfiles.marketingOptInCount', 'measureFilter')] },
+    sql: `SELECT u.city AS "Users.city", count(*) AS "Users.count" FROM users u JOIN user_profiles up ON up.user_id = u.id WHERE up.marketing_opt_in GROUP BY 1`,
+  },
+  {
+    name: 'notSet on a hasOne dimension finds users without a profile',
+    ctx: 'tenant5',
+    query: { measures: ['Users.count'], dimensions: ['Users.city'], filters: [f('UserProfiles.tier', 'notSet')] },
+    sql: `SELECT city AS "Users.city", count(*) AS "Users.count" FROM users u WHERE NOT EXISTS (SELECT 1 FROM user_profiles up WHERE up.user_id = u.id AND up.tier IS NOT NULL) GROUP BY 1`,
+  },
+  {
+    name: 'fan-out: notEquals on the many side keeps orders with any other item',
+    ctx: 'tenant3',
+    query: { measures: ['Orders.count', 'Orders.totalAmount'], dimensions: ['Orders.status'], filters: [f('OrderItems.productId', 'notEquals', [5])] },
+    sql: `SELECT status AS "Orders.status", count(*) AS "Orders.count", sum(amount) AS "Orders.totalAmount" FROM orders o
+          WHERE EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id <> 5) GROUP BY 1`,
+  },
 ];
 
 export const SECURITY_CASES: readonly ConformanceCase[] = [

@@ -198,6 +198,17 @@ export const ROLLING_WINDOW_CASES: readonly ConformanceCase[] = [
           FROM generate_series(timestamp '2024-01-01', timestamp '2024-10-01', interval '3 month') AS d ORDER BY 1`,
     ordered: true,
   },
+  {
+    ...EXT,
+    name: 'rollingWindow: a trailing sum over a fan-out filter counts each order once',
+    ctx: 'tenant3',
+    query: { measures: ['Sales.rolling7DayAmount'], filters: [f('OrderItems.quantity', 'gte', [4])], timeDimensions: [{ dimension: 'Sales.createdAt', granularity: 'day', dateRange: ['2024-09-01', '2024-09-07'] }] },
+    sql: `SELECT ${fmt('d')} AS "Sales.createdAt.day",
+                 (SELECT sum(amount) FROM orders o WHERE created_at >= (d - interval '6 day') AT TIME ZONE 'UTC' AND created_at < (d + interval '1 day') AT TIME ZONE 'UTC'
+                     AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.quantity >= 4)) AS "Sales.rolling7DayAmount"
+          FROM ${days('2024-09-01', '2024-09-07')} ORDER BY 1`,
+    ordered: true,
+  },
 ];
 
 export const SUBQUERY_CASES: readonly ConformanceCase[] = [
