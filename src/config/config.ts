@@ -85,4 +85,6 @@ export interface Config {
   readonly hooks: ConfigHooks;
   readonly operator: OperatorConfig;
   readonly logLevel: string;
+  /** TESSERA_CORS_ORIGINS: browser origins allowed to call the API (`*` for any); none by default. */
+  readonly corsOrigins?: readonly string[] | undefined;
 }

@@ -118,6 +118,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     queryRateLimit: fromEnv('queryRateLimit', 'TESSERA_QUERY_RATE_LIMIT'),
     queryRateWindowSec: fromEnv('queryRateWindowSec', 'TESSERA_QUERY_RATE_WINDOW_SEC'),
     metaSchema: fromEnv('metaSchema', 'TESSERA_META_SCHEMA'),
+    corsOrigins: fromEnv('corsOrigins', 'TESSERA_CORS_ORIGINS'),
     logLevel: fromEnv('logLevel', 'LOG_LEVEL', 'TESSERA_LOG_LEVEL'),
     dataDir: fromEnv('dataDir', 'TESSERA_DATA_DIR'),
     seedOnStart: fromEnv('seedOnStart', 'TESSERA_SEED'),
@@ -216,6 +217,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       metaSchema: o.metaSchema,
     },
     logLevel: o.logLevel,
+    corsOrigins: o.corsOrigins,
   };
   return deepFreezeData(config);
 }
@@ -318,6 +320,9 @@ const rawSchema = z.object({
   loginWindowSec: int(1, 86_400 * 30, 900),
   queryRateLimit: int(1, 1_000_000_000, 600),
   queryRateWindowSec: int(1, 86_400, 60),
+  corsOrigins: list(
+    str.refine((v) => v === '*' || (URL.canParse(v) && new URL(v).origin === v), 'must be * or origins like https://app.example.com'),
+  ).transform((v) => Object.freeze(v)),
   metaSchema: str.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier of letters, digits and underscores').optional(),
   logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   dataDir: str.min(1).default('.tessera'),

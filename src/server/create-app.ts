@@ -3,6 +3,7 @@
  * probes → JSON body → Cube API and operator API → 404 → the one error handler.
  */
 import express, { type Request, type Response } from 'express';
+import cors from 'cors';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { EngineError } from '../errors/engine-error.js';
@@ -52,6 +53,17 @@ export function createApp(deps: AppDeps): express.Express {
         },
   );
   app.use(helmet());
+  if (deps.config.corsOrigins && deps.config.corsOrigins.length > 0) {
+    const origins = deps.config.corsOrigins;
+    app.use(
+      cors({
+        origin: origins.includes('*') ? '*' : [...origins],
+        allowedHeaders: ['Authorization', 'Content-Type', 'x-cube-authorization', 'x-request-id', 'x-api-key'],
+        exposedHeaders: ['x-request-id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.get('/livez', (_req: Request, res: Response) => {
     res.setHeader('cache-control', 'no-store');

@@ -19,6 +19,7 @@ import {
   tokenFor,
   type ConformanceCase,
   type ErrorCase,
+  type Row,
   type SqlSpec,
   type VerifyApi,
 } from './harness.js';
@@ -107,7 +108,7 @@ function verifyApi(c: ConformanceCase): VerifyApi {
 async function runCase(c: ConformanceCase): Promise<void> {
   const specs = (Array.isArray(c.sql) ? c.sql : [c.sql]) as readonly (string | SqlSpec | (() => string | SqlSpec))[];
   const scope = CONTEXTS[c.ctx].scope;
-  const expected = [];
+  const expected: Row[][] = [];
   for (const s of specs) expected.push(await expectedRows(db, scope, typeof s === 'function' ? s() : s));
   if (!c.allowEmpty) {
     for (const rows of expected) expect(rows.length, 'the hand-written SQL must select some rows').toBeGreaterThan(0);
