@@ -4,6 +4,7 @@
  * output or /sql). Cases the engine does not pass yet are listed in KNOWN_ENGINE_GAPS: they
  * run as skipped tests, so they stay visible until the engine is fixed and they are un-listed.
  */
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import request from 'supertest';
 import { DateTime } from 'luxon';
@@ -69,6 +70,7 @@ export const KNOWN_ENGINE_GAPS: ReadonlySet<string> = new Set<string>([
 
 let demo: TestApp;
 let extended: TestApp;
+let extendedDir: string | undefined;
 let db: pg.Client;
 
 beforeAll(async () => {
@@ -77,12 +79,14 @@ beforeAll(async () => {
   // Hand-written SQL reads dates in UTC unless it says otherwise.
   await db.query(`SET TIME ZONE 'UTC'`);
   demo = await createTestApp();
-  extended = await createTestApp({ schemaPath: extendedSchemaPath() });
+  extendedDir = extendedSchemaPath();
+  extended = await createTestApp({ schemaPath: extendedDir });
 });
 afterAll(async () => {
   await db?.end();
   await demo?.close();
   await extended?.close();
+  if (extendedDir) rmSync(extendedDir, { recursive: true, force: true });
 });
 
 const appFor = (model: 'demo' | 'extended' | undefined) => (model === 'extended' ? extended : demo).app;

@@ -20,8 +20,8 @@ import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-ap
 import { signToken } from '../support/tokens.js';
 import { canonicalRow, withoutPlainTimeKeys, type Row } from '../conformance/harness.js';
 
-const RUNS = Number(process.env.TESSERA_PROPERTY_RUNS ?? 100);
-const SQL_RUNS = Number(process.env.TESSERA_PROPERTY_SQL_RUNS ?? 150);
+const RUNS = Number(process.env.TESSERA_PROPERTY_RUNS ?? 200);
+const SQL_RUNS = Number(process.env.TESSERA_PROPERTY_SQL_RUNS ?? 200);
 const DEFAULT_LIMIT = 10_000;
 
 // ---------------------------------------------------------------- the model, by hand
@@ -173,7 +173,7 @@ const STATUSES = ['completed', 'shipped', 'processing', 'cancelled'];
 const day = fc.integer({ min: 0, max: 1094 }).map((n) => new Date(Date.UTC(2023, 0, 1) + n * 86_400_000).toISOString().slice(0, 10));
 
 const statusFilter: fc.Arbitrary<FilterGen> = fc
-  .tuple(fc.constantFrom('equals', 'notEquals', 'in', 'notIn'), fc.uniqueArray(fc.oneof(fc.constantFrom(...STATUSES), fc.constantFrom(...INJECTIONS), marker), { minLength: 1, maxLength: 3 }))
+  .tuple(fc.constantFrom('equals', 'notEquals', 'in', 'notIn'), fc.uniqueArray(fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...STATUSES) }, { weight: 1, arbitrary: fc.constantFrom(...INJECTIONS) }, { weight: 1, arbitrary: marker }), { minLength: 1, maxLength: 3 }))
   .map(([op, values]) => ({
     wire: { member: 'Orders.status', operator: op, values },
     joins: [],
@@ -201,7 +201,7 @@ const createdFilter: fc.Arbitrary<FilterGen> = fc.tuple(day, day).map(([a, b]) =
 const LIKE_VALUES = ['par', 'YORK', 'o', 'São', 'kyo', '%', '_', "'", '\\'];
 const likeFilter = (member: string, column: string, joins: readonly Alias[]): fc.Arbitrary<FilterGen> =>
   fc
-    .tuple(fc.constantFrom('contains', 'notContains', 'startsWith', 'endsWith', 'notStartsWith'), fc.oneof(fc.constantFrom(...LIKE_VALUES), fc.constantFrom(...INJECTIONS), marker))
+    .tuple(fc.constantFrom('contains', 'notContains', 'startsWith', 'endsWith', 'notStartsWith'), fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...LIKE_VALUES) }, { weight: 1, arbitrary: fc.constantFrom(...INJECTIONS) }, { weight: 1, arbitrary: marker }))
     .map(([op, v]) => ({
       wire: { member, operator: op, values: [v] },
       joins,
@@ -313,18 +313,18 @@ const ordersSpec: fc.Arbitrary<Spec> = fc
       extra: fc.subarray([...ORDER_EXTRA_MEASURES], { maxLength: 1 }),
       filters: fc.array(
         fc.oneof(
-          statusFilter,
-          amountFilter,
-          createdFilter,
-          likeFilter('Users.city', 'u.city', ['u']),
-          likeFilter('Orders.notes', 'o.notes', []),
-          userIdFilter,
-          tenantIdFilter('u.tenant_id', ['u']),
-          tierFilter(['u', 'up']),
-          orGroup(fc.oneof(statusFilter, amountFilter, likeFilter('Users.city', 'u.city', ['u']))),
-          orderCountHaving,
+          { weight: 3, arbitrary: statusFilter },
+          { weight: 3, arbitrary: amountFilter },
+          { weight: 2, arbitrary: createdFilter },
+          { weight: 2, arbitrary: likeFilter('Users.city', 'u.city', ['u']) },
+          { weight: 2, arbitrary: likeFilter('Orders.notes', 'o.notes', []) },
+          { weight: 1, arbitrary: userIdFilter },
+          { weight: 2, arbitrary: tenantIdFilter('u.tenant_id', ['u']) },
+          { weight: 2, arbitrary: tierFilter(['u', 'up']) },
+          { weight: 2, arbitrary: orGroup(fc.oneof(statusFilter, amountFilter, likeFilter('Users.city', 'u.city', ['u']))) },
+          { weight: 1, arbitrary: orderCountHaving },
         ),
-        { maxLength: 3 },
+        { maxLength: 2 },
       ),
       time: timeArb([2023, 2025]),
       zoneGiven: fc.boolean(),
@@ -595,7 +595,7 @@ describe('security properties over random queries and contexts', () => {
     );
     // The generators must mostly produce comparable queries with rows, or the property proves little.
     expect(outcomes.compared, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(RUNS * 0.4);
-    expect(outcomes.nonEmpty, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(RUNS * 0.2);
+    expect(outcomes.nonEmpty, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(RUNS * 0.15);
     if (process.env.TESSERA_PROPERTY_VERBOSE) console.log(outcomes);
   });
 
