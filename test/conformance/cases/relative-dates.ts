@@ -94,6 +94,8 @@ export const RELATIVE_DATE_CASES: readonly ConformanceCase[] = [
   rel('this month in Pacific/Kiritimati', 'dev', 'this month', (n) => [n.startOf('month'), n.endOf('month')], { zone: 'Pacific/Kiritimati', allowEmpty: true }),
   rel('last year in America/Los_Angeles', 'tenant4', 'last year', lastYear, { zone: 'America/Los_Angeles' }),
   rel('last 3 years by status', 'user42', 'last 3 years', (n) => [n.minus({ years: 3 }).startOf('year'), n.minus({ years: 1 }).endOf('year')]),
+  rel('last week is the previous ISO week', 'tenant3', 'last week', (n) => [n.minus({ weeks: 1 }).startOf('week'), n.minus({ weeks: 1 }).endOf('week')], { allowEmpty: true }),
+  rel('next 3 months start after the current month', 'tenant1', 'next 3 months', (n) => [n.plus({ months: 1 }).startOf('month'), n.plus({ months: 3 }).endOf('month')], { granularity: 'month', allowEmpty: true }),
   rel('next 2 days', 'tenant2', 'next 2 days', (n) => [n.plus({ days: 1 }).startOf('day'), n.plus({ days: 2 }).endOf('day')], { allowEmpty: true }),
 
   // relative values inside date filters
