@@ -103,6 +103,12 @@ async function main(): Promise<void> {
     const result = await pool.query(q);
     res.json({ data: result.rows });
   });
+  // The same floor with a named (prepared) statement, as Tessera uses: the strictest baseline.
+  floorApp.get('/prepared/:name', async (req, res) => {
+    const q = floorSql.get(req.params.name)!;
+    const result = await pool.query({ ...q, name: `floor_${req.params.name}` });
+    res.json({ data: result.rows });
+  });
   const floor = await listen(floorApp);
   const floorBase = `http://127.0.0.1:${portOf(floor)}`;
 
@@ -122,13 +128,17 @@ async function main(): Promise<void> {
 
       const tesseraUrl = `${tesseraBase}/cubejs-api/v1/load?${qs}`;
       const floorUrl = `${floorBase}/load/${slug}`;
+      const preparedUrl = `${floorBase}/prepared/${slug}`;
       await drive(floorUrl, {}, WARMUP_SEC);
+      await drive(preparedUrl, {}, WARMUP_SEC);
       await drive(tesseraUrl, auth, WARMUP_SEC);
       const f = await drive(floorUrl, {}, DURATION_SEC);
+      const p = await drive(preparedUrl, {}, DURATION_SEC);
       const t = await drive(tesseraUrl, auth, DURATION_SEC);
       rows.push(
-        [name, 'floor (express + pg)', f.rps.toFixed(0), `${f.p50}`, `${f.p99}`, '', `${f.errors}`],
-        [name, 'tessera /load', t.rps.toFixed(0), `${t.p50}`, `${t.p99}`, (t.rps / f.rps).toFixed(2), `${t.errors}`],
+        [name, 'floor (express + pg)', f.rps.toFixed(0), `${f.p50}`, `${f.p99}`, '', '', `${f.errors}`],
+        [name, 'floor, prepared stmt', p.rps.toFixed(0), `${p.p50}`, `${p.p99}`, '', '', `${p.errors}`],
+        [name, 'tessera /load', t.rps.toFixed(0), `${t.p50}`, `${t.p99}`, (t.rps / f.rps).toFixed(2), (t.rps / p.rps).toFixed(2), `${t.errors}`],
       );
       console.log(`${name}: SQL ${JSON.stringify(text)} params ${JSON.stringify(values)}`);
     }
@@ -142,12 +152,12 @@ async function main(): Promise<void> {
     await embedded?.stop();
   }
 
-  const header = ['query', 'server', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'errors'];
+  const header = ['query', 'server', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'vs prepared', 'errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows) console.log(line(r));
-  console.log('\nratio = Tessera req/s ÷ floor req/s (target ≥ 0.80)');
+  console.log('\nratio = Tessera req/s ÷ floor req/s (target ≥ 0.80); vs prepared = ÷ the floor using a prepared statement too');
 }
 
 main().then(
