@@ -83,18 +83,20 @@ function readOrCreateDevSecret(dataDir: string): string {
   return secret;
 }
 
+/** The configured database URL, or an embedded PostgreSQL started for this process. */
+async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+  if (config.database.url) return { url: config.database.url };
+  const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
+  const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDirOf(config), 'pgdata'), logger });
+  return { url: embedded.url, embedded };
+}
+
 /** An open database: the configured one, or the embedded one (seeded). */
-async function openDatabase(config: Config, logger: Logger, seedMode: 'always' | 'config'): Promise<{ db: Database; embedded?: EmbeddedPostgres }> {
-  let url = config.database.url;
-  let embedded: EmbeddedPostgres | undefined;
-  if (!url) {
-    const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDirOf(config), 'pgdata'), logger });
-    url = embedded.url;
-  }
+async function openDatabase(config: Config, logger: Logger): Promise<{ db: Database; embedded?: EmbeddedPostgres }> {
+  const { url, embedded } = await resolveDatabase(config, logger);
   const db = createDatabase({ ...config.database, url }, logger);
   try {
-    if (embedded || seedMode === 'always' || config.seedOnStart) {
+    if (embedded || config.seedOnStart) {
       const result = await seedDemo(db);
       logger.info({ seeded: result.seeded, ms: result.ms }, result.seeded ? 'demo dataset seeded' : 'demo dataset already present');
     }
@@ -109,7 +111,7 @@ async function openDatabase(config: Config, logger: Logger, seedMode: 'always' |
 async function serve(): Promise<number> {
   const config = await loadServeConfig();
   const logger = createLogger({ level: config.logLevel });
-  const { db, embedded } = await openDatabase(config, logger, 'config');
+  const { db, embedded } = await openDatabase(config, logger);
   let server: Server;
   try {
     const deps = await createAppDeps({ config, db, logger });
@@ -162,7 +164,6 @@ function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgre
     // Ctrl+C reaches us twice (from the terminal and relayed by tsx/npm), so repeats are ignored.
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
     setTimeout(() => {
       logger.warn('in-flight requests did not finish in time; closing their connections');
       server.closeAllConnections();
@@ -184,6 +185,8 @@ function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgre
     });
     // Keep-alive connections with no request in flight would hold server.close open.
     server.closeIdleConnections();
+    // Logged once the listener is closed, so anyone reading it can rely on new connections being refused.
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -197,13 +200,7 @@ async function seed(args: readonly string[]): Promise<number> {
   }
   const config = await loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  let url = config.database.url;
-  let embedded: EmbeddedPostgres | undefined;
-  if (!url) {
-    const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDirOf(config), 'pgdata'), logger });
-    url = embedded.url;
-  }
+  const { url, embedded } = await resolveDatabase(config, logger);
   try {
     const result = await seedDemo(url, { force: args.includes('--force') });
     process.stdout.write(result.seeded ? `Demo dataset seeded in ${result.ms} ms.\n` : 'Demo dataset already present (use --force to recreate it).\n');

@@ -97,24 +97,10 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
   return { query, cubeQuery, plan, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
 }
 
-/** The normalised query in wire form, as `queryRewrite` receives it. */
+/** The normalised query in wire form, as `queryRewrite` receives it (order as `[member, dir]` pairs). */
 function normalizedForRewrite(q: ValidatedQuery): Record<string, unknown> {
-  const n = normalizedQuery(q);
-  const out: Record<string, unknown> = {
-    measures: n.measures,
-    dimensions: n.dimensions,
-    segments: n.segments,
-    timeDimensions: n.timeDimensions,
-    filters: n.filters,
-    order: q.order.map(([id, dir]) => [id, dir]),
-    limit: q.limit,
-    timezone: q.timezone,
-  };
-  if (q.offset) out.offset = q.offset;
-  if (q.total) out.total = true;
-  if (q.ungrouped) out.ungrouped = true;
-  if (q.responseFormat !== 'default') out.responseFormat = q.responseFormat;
-  return out;
+  const { rowLimit: _rowLimit, ...wire } = normalizedQuery(q);
+  return { ...wire, order: q.order.map(([id, dir]) => [id, dir]) };
 }
 
 /** Decodes the `query` param and runs validate → plan → compile for every query in it. */
@@ -178,19 +164,13 @@ export async function executeRequest(prepared: PreparedRequest, deps: PipelineDe
         : undefined;
       const [result, totalResult] = await Promise.all([deps.db.query(p.compiled), totalPromise]);
       const total = totalResult ? Number(totalResult.rows[0]?.total_count ?? 0) : null;
-      const extra: Record<string, unknown> = {};
-      if (p.compareDateRange) extra.compareDateRange = p.compareDateRange;
-      if (prepared.queryType === 'blendingQuery') {
-        const td = p.query.timeDimensions.find((t) => t.granularity);
-        if (td) extra.__blendTime = `${td.dimension}.${td.granularity}`;
-      }
-      const shaped = shapeResult({ q: p.query, model: deps.model, columns: p.compiled.columns, result, total, now, extraRowFields: extra.compareDateRange ? { compareDateRange: extra.compareDateRange } : undefined });
-      if (prepared.queryType === 'blendingQuery' && Array.isArray(shaped.data) && typeof extra.__blendTime === 'string') {
-        const key = extra.__blendTime;
-        const granularity = key.split('.')[2];
-        for (const row of shaped.data as Record<string, unknown>[]) row[`time.${granularity}`] = row[key];
-      }
-      return shaped;
+      // Cube marks compare rows with their range and gives blended rows a shared `time.<granularity>` key.
+      const blend = prepared.queryType === 'blendingQuery' ? p.query.timeDimensions.find((t) => t.granularity) : undefined;
+      const decorateRow = (row: Record<string, unknown>): void => {
+        if (p.compareDateRange) row.compareDateRange = p.compareDateRange;
+        if (blend) row[`time.${blend.granularity}`] = row[`${blend.dimension}.${blend.granularity}`];
+      };
+      return shapeResult({ q: p.query, model: deps.model, columns: p.compiled.columns, result, total, now, decorateRow });
     }),
   );
 }

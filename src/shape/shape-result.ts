@@ -163,10 +163,11 @@ export function shapeResult(input: {
   result: QueryResult;
   total: number | null;
   now: Date;
-  extraRowFields?: Readonly<Record<string, unknown>>;
+  /** Adds fields to each row (compare ranges, blending keys). */
+  decorateRow?: (row: Row) => void;
 }): ShapedResult {
   const rows = shapeRows(input.result, input.columns, input.q);
-  if (input.extraRowFields) rows.forEach((r) => Object.assign(r, input.extraRowFields));
+  if (input.decorateRow) rows.forEach(input.decorateRow);
   return {
     query: normalizedQuery(input.q),
     data: formatData(rows, input.columns, input.q.responseFormat),
