@@ -16,6 +16,17 @@ export const cubeOf = (member: string): string => member.slice(0, member.indexOf
 export const nameOf = (member: string): string => member.slice(member.indexOf('.') + 1);
 
 /** Renders model members for one query; owns the parameter list. */
+// The model is immutable, so each cube's primary keys are found once, not per query.
+const primaryKeys = new WeakMap<Cube, readonly Dimension[]>();
+function primaryKeysOf(cube: Cube): readonly Dimension[] {
+  let keys = primaryKeys.get(cube);
+  if (keys === undefined) {
+    keys = [...cube.dimensions.values()].filter((d) => d.primaryKey);
+    primaryKeys.set(cube, keys);
+  }
+  return keys;
+}
+
 export class Renderer {
   readonly params = new ParamList();
   readonly #model: Model;
@@ -121,7 +132,7 @@ export class Renderer {
   }
 
   primaryKeySql(cube: string): string | undefined {
-    const keys = [...this.cube(cube).dimensions.values()].filter((d) => d.primaryKey);
+    const keys = primaryKeysOf(this.cube(cube));
     if (keys.length === 0) return undefined;
     if (keys.length === 1) return this.dimensionSql(keys[0] as Dimension);
     return keys.map((k) => `CAST(${this.dimensionSql(k)} AS TEXT)`).join(" || '|' || ");

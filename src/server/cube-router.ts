@@ -108,9 +108,11 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     });
   };
 
+  // Without access policies every caller sees the same /meta, so it is built once.
+  let publicMeta: ReturnType<typeof buildMeta> | undefined;
   const meta: Handler = async (_req, res) => {
     const visible = options.visibleMembers ? await options.visibleMembers(auth(res)) : undefined;
-    res.json(buildMeta(deps.model, visible));
+    res.json(visible ? buildMeta(deps.model, visible) : (publicMeta ??= buildMeta(deps.model)));
   };
 
   router.get('/load', ...route('query', load));

@@ -6,24 +6,20 @@
 import request from 'supertest';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase } from '../support/app-and-database.js';
+import type { TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 let t: TestApp;
 let db: pg.Client;
+let close: () => Promise<void>;
 const TENANT = 2;
 const token = signToken({ tenant_id: TENANT });
 
 beforeAll(async () => {
-  t = await createTestApp();
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
+  ({ app: t, db, close } = await openAppAndDatabase());
 });
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+afterAll(() => close());
 
 type Filter = Record<string, unknown>;
 

@@ -5,11 +5,13 @@
 import request from 'supertest';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase } from '../support/app-and-database.js';
+import type { TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 let t: TestApp;
 let db: pg.Client;
+let close: () => Promise<void>;
 let before: Record<string, string>;
 
 const PAYLOADS = [
@@ -32,15 +34,12 @@ async function tableCounts(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
+  ({ app: t, db, close } = await openAppAndDatabase());
   before = await tableCounts();
 });
 afterAll(async () => {
   expect(await tableCounts()).toEqual(before);
-  await db.end();
-  await t.close();
+  await close();
 });
 
 const token = signToken({ u: { id: 42 } });

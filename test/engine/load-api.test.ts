@@ -4,22 +4,19 @@
 import request from 'supertest';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase } from '../support/app-and-database.js';
+import type { TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 let t: TestApp;
 let db: pg.Client;
+let close: () => Promise<void>;
 const seedToken = signToken({ u: { id: 42 } });
 
 beforeAll(async () => {
-  t = await createTestApp();
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
+  ({ app: t, db, close } = await openAppAndDatabase());
 });
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+afterAll(() => close());
 
 const load = (query: unknown, token = seedToken, extra: Record<string, string> = {}) =>
   request(t.app).get('/cubejs-api/v1/load').query({ query: JSON.stringify(query), ...extra }).set('Authorization', token);

@@ -5,21 +5,18 @@
 import request from 'supertest';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase } from '../support/app-and-database.js';
+import type { TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 let t: TestApp;
 let db: pg.Client;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
+  ({ app: t, db, close } = await openAppAndDatabase());
 });
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+afterAll(() => close());
 
 const load = async (query: unknown, token: string) => {
   const res = await request(t.app).post('/cubejs-api/v1/load').set('Authorization', token).send({ query });

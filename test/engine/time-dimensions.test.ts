@@ -4,23 +4,20 @@
 import request from 'supertest';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase } from '../support/app-and-database.js';
+import type { TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 let t: TestApp;
 let db: pg.Client;
+let close: () => Promise<void>;
 const USER = 42;
 const token = signToken({ u: { id: USER } });
 
 beforeAll(async () => {
-  t = await createTestApp();
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
+  ({ app: t, db, close } = await openAppAndDatabase());
 });
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+afterAll(() => close());
 
 const GRANULARITIES = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
 const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham'] as const;
