@@ -20,7 +20,7 @@ export function keyedSelect(input: SelectInput, keyed: readonly string[]): strin
   const subqueries: { sql: string; measures: string[] }[] = [];
 
   const regular = wanted.filter((m) => !keyed.includes(cubeOf(m)));
-  if (regular.length > 0 || keyed.length === 0) {
+  if (regular.length > 0) {
     const select = [
       ...shape.dims.map((d) => `${dimExpr(r, d, model)} AS ${quoteIdentifier(d.alias)}`),
       ...regular.map((m) => `${r.memberSql(cubeOf(m), nameOf(m), plan.multiplied.includes(cubeOf(m)) ? 'distinct-safe' : 'aggregate')} AS ${quoteIdentifier(measureAlias.get(m) as string)}`),
@@ -47,8 +47,7 @@ export function keyedSelect(input: SelectInput, keyed: readonly string[]): strin
       ...shape.dims.map((d) => `"keys".${quoteIdentifier(d.alias)} AS ${quoteIdentifier(d.alias)}`),
       ...mine.map((m) => `${r.memberSql(cube, nameOf(m), 'aggregate')} AS ${quoteIdentifier(measureAlias.get(m) as string)}`),
     ];
-    const pkCube = r.primaryKeySql(cube) as string;
-    let sql = `SELECT ${select.join(', ')} FROM (${keys}) AS "keys" LEFT JOIN ${r.source(cube)} ON "keys".${quoteIdentifier(pkAlias)} = ${pkCube}`;
+    let sql = `SELECT ${select.join(', ')} FROM (${keys}) AS "keys" LEFT JOIN ${r.source(cube)} ON "keys".${quoteIdentifier(pkAlias)} = ${pk}`;
     if (shape.dims.length > 0) sql += ` GROUP BY ${shape.dims.map((_d, i) => i + 1).join(', ')}`;
     subqueries.push({ sql, measures: mine });
   }
