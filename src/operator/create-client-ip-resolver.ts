@@ -61,3 +61,26 @@ export function createClientIpResolver(trustedProxies: readonly string[]): Clien
     return hops[0] ?? peer;
   };
 }
+
+/** Eight 16-bit groups of an IPv6 address, or undefined when it is not one. */
+function ipv6Groups(ip: string): number[] | undefined {
+  const address = ip.split('%')[0] ?? '';
+  if (isIP(address) !== 6) return undefined;
+  // An embedded IPv4 tail sits in the last 32 bits; only the leading groups matter here.
+  const [head = '', tail] = address.replace(/\d+\.\d+\.\d+\.\d+$/, '0:0').split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/**
+ * The bucket a limiter counts an address in. One IPv6 customer usually holds a whole /56 (or
+ * more), so IPv6 addresses are counted per /56, as express-rate-limit does; IPv4 per address.
+ */
+export function limiterBucket(ip: string): string {
+  const groups = ipv6Groups(ip);
+  if (groups === undefined) return ip;
+  const hex = groups.slice(0, 4).map((g) => g.toString(16).padStart(4, '0'));
+  return `${hex.slice(0, 3).join(':')}:${(hex[3] ?? '0000').slice(0, 2)}00::/56`;
+}

@@ -9,7 +9,7 @@ import type { AuthResult } from '../auth/auth-result.js';
 import { EngineError } from '../errors/engine-error.js';
 import type { AppDeps } from '../server/app-deps.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
-import { createClientIpResolver, type ClientIpResolver } from './create-client-ip-resolver.js';
+import { createClientIpResolver, limiterBucket, type ClientIpResolver } from './create-client-ip-resolver.js';
 import { batchLimiterWrites } from './batch-limiter-writes.js';
 import { createLimiterFactory } from './create-limiter-factory.js';
 import { metaSchemaName } from './migrate-operator-schema.js';
@@ -22,7 +22,7 @@ const digest = (value: string): string => createHash('sha256').update(value, 'ut
 export function rateLimitKey(auth: AuthResult | undefined, req: Parameters<ClientIpResolver>[0], clientIp: ClientIpResolver): string {
   if (auth?.via === 'apiKey' && auth.subject !== undefined) return `key:${auth.subject}`;
   if (auth?.subject !== undefined && auth.subject !== '') return `sub:${digest(auth.subject)}`;
-  return `ip:${clientIp(req)}`;
+  return `ip:${limiterBucket(clientIp(req))}`;
 }
 
 function limitHeaders(limit: number, state: RateLimiterRes): Record<string, string> {

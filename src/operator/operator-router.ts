@@ -11,7 +11,7 @@ import { EngineError, isEngineError } from '../errors/engine-error.js';
 import type { AppDeps } from '../server/app-deps.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
 import { API_KEY_ID_PATTERN, createApiKeyStore, type ApiKeyRecord } from './create-api-key-store.js';
-import { createClientIpResolver } from './create-client-ip-resolver.js';
+import { createClientIpResolver, limiterBucket } from './create-client-ip-resolver.js';
 import { createLimiterFactory } from './create-limiter-factory.js';
 import { createOperatorStore } from './create-operator-store.js';
 import { createSessionManager, SESSION_COOKIE, type Session } from './create-session-manager.js';
@@ -140,7 +140,7 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
       durationSec: operator.loginWindowSec,
     }),
   );
-  const attemptKey = (req: Request) => `ip:${clientIp(req)}`;
+  const attemptKey = (req: Request) => `ip:${limiterBucket(clientIp(req))}`;
   const db = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();

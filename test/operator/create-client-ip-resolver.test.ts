@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/engine-error.js';
-import { createClientIpResolver } from '../../src/operator/create-client-ip-resolver.js';
+import { createClientIpResolver, limiterBucket } from '../../src/operator/create-client-ip-resolver.js';
 
 const req = (peer: string | undefined, xff?: string | string[]) => ({
   headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
@@ -56,4 +56,21 @@ describe('createClientIpResolver', () => {
       expect(() => createClientIpResolver([entry])).toThrow(/TESSERA_TRUSTED_PROXIES/);
     },
   );
+});
+
+describe('limiterBucket', () => {
+  it('counts IPv4 addresses one by one', () => {
+    expect(limiterBucket('203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('counts IPv6 addresses per /56, however they are written', () => {
+    const bucket = '2001:0db8:00ab:cd00::/56';
+    expect(limiterBucket('2001:db8:ab:cd12::1')).toBe(bucket);
+    expect(limiterBucket('2001:db8:ab:cdff:ffff:ffff:ffff:ffff')).toBe(bucket);
+    expect(limiterBucket('2001:0DB8:00AB:CD00:0:0:0:0')).toBe(bucket);
+    expect(limiterBucket('2001:db8:ab:ce00::1')).not.toBe(bucket);
+    expect(limiterBucket('::1')).toBe('0000:0000:0000:0000::/56');
+    expect(limiterBucket('fe80::1%eth0')).toBe('fe80:0000:0000:0000::/56');
+    expect(limiterBucket('64:ff9b::192.0.2.1')).toBe('0064:ff9b:0000:0000::/56');
+  });
 });

@@ -132,6 +132,17 @@ describe('operator auth in local mode', () => {
     expect(other.status).toBe(200);
   });
 
+  it('counts IPv6 clients per /56, so rotating addresses inside one prefix does not escape the limit', async () => {
+    for (let i = 1; i <= 5; i += 1) {
+      const res = await request(op.app).post('/api/auth/login').set(from(`2001:db8:77:4200::${i}`)).send({ password: `Wrong pass ${i}!` });
+      expect(res.status).toBe(401);
+    }
+    const blocked = await request(op.app).post('/api/auth/login').set(from('2001:db8:77:42ff::99')).send({ password: PASSWORD });
+    expect(blocked.status).toBe(429);
+    const elsewhere = await request(op.app).post('/api/auth/login').set(from('2001:db8:77:4300::1')).send({ password: PASSWORD });
+    expect(elsewhere.status).toBe(200);
+  });
+
   it('does not count successful logins as failures', async () => {
     const client = from('198.51.100.30');
     for (let i = 0; i < 8; i += 1) {
