@@ -9,29 +9,34 @@ import { cubeOf, nameOf, type Renderer } from './renderer.js';
 import { dimExpr, whereParts, type SelectInput } from './select-parts.js';
 import { quoteIdentifier } from './sql-text.js';
 
-/** The join condition that puts a row inside one series period's window (Cube's rollingWindowDateJoinCondition). */
-function windowCondition(r: Renderer, time: string, window: Measure['rollingWindow']): string {
+/**
+ * The join condition that puts a row inside one series period's window (Cube's
+ * rollingWindowDateJoinCondition). Bounds are computed on the period's local time and then
+ * turned into instants, so the time column is compared as it is stored and its index can serve.
+ */
+function windowCondition(r: Renderer, column: string, window: Measure['rollingWindow']): string {
   const from = '"series"."date_from"';
   const to = '"series"."date_to"';
-  if (!window) return `${time} >= ${from} AND ${time} <= ${to}`;
+  const at = (local: string) => `(${local}) AT TIME ZONE ${r.tz()}`;
+  if (!window) return `${column} >= ${at(from)} AND ${column} <= ${at(to)}`;
   if (window.type && window.type !== 'fixed') {
     const unit = window.type === 'to_date' ? window.granularity : window.type.replace('_to_date', '');
     if (!unit || !(unit in GRANULARITY_INTERVAL)) {
       throw new EngineError('ERR_PLAN_UNSUPPORTED', `A to_date rolling window needs a granularity such as month`);
     }
-    return `${time} >= date_trunc('${unit}', ${from}) AND ${time} <= ${to}`;
+    return `${column} >= ${at(`date_trunc('${unit}', ${from})`)} AND ${column} <= ${at(to)}`;
   }
   const offset = window.offset ?? 'end';
   const parts: string[] = [];
   if (window.trailing !== 'unbounded') {
     const start = offset === 'start' ? from : to;
     const bound = window.trailing ? `${start} - ${r.params.add(window.trailing)}::interval` : start;
-    parts.push(`${time} ${offset === 'start' ? '>=' : '>'} ${bound}`);
+    parts.push(`${column} ${offset === 'start' ? '>=' : '>'} ${at(bound)}`);
   }
   if (window.leading !== 'unbounded') {
     const end = offset === 'end' ? to : from;
     const bound = window.leading ? `${end} + ${r.params.add(window.leading)}::interval` : end;
-    parts.push(`${time} ${offset === 'end' ? '<=' : '<'} ${bound}`);
+    parts.push(`${column} ${offset === 'end' ? '<=' : '<'} ${at(bound)}`);
   }
   return parts.length > 0 ? parts.join(' AND ') : '1 = 1';
 }
@@ -49,7 +54,7 @@ export function rollingSelect(input: SelectInput): string {
   const series =
     `(SELECT "d" AS "date_from", "d" + interval '${interval}' - interval '1 millisecond' AS "date_to" ` +
     `FROM generate_series(date_trunc('${granularity}', ${r.params.add(td.dateRange[0])}::timestamp), ${r.params.add(td.dateRange[1])}::timestamp, interval '${interval}') AS "d") AS "series"`;
-  const time = r.timeExpr(td.dimension, undefined);
+  const time = `(${r.memberSql(cubeOf(td.dimension), nameOf(td.dimension), 'aggregate')})::timestamptz`;
   const tdAlias = shape.dims.find((d) => d.granularity === granularity && d.member === td.dimension)?.alias as string;
   const otherDims = shape.dims.filter((d) => d.alias !== tdAlias);
   // The date range drives the series; it must not cut the rows a trailing window reaches back to.
