@@ -535,3 +535,24 @@ describe('start-up validation', () => {
     expect(option(() => authenticator({ apiSecrets: [SECRET, ''] }))).toBe('apiSecrets');
   });
 });
+
+describe('the verified-token cache', () => {
+  it('never answers from the cache once the token has expired', async () => {
+    let now = NOW_MS;
+    const auth = createAuthenticator(testConfig(), { clock: () => now });
+    const token = sign({ sub: 'user-1', exp: NOW + 10 });
+    expect((await auth(request({ authorization: token }))).subject).toBe('user-1');
+    now += 5_000;
+    expect((await auth(request({ authorization: token }))).subject).toBe('user-1');
+    now += 6_000;
+    expect((await failure(auth(request({ authorization: token })))).code).toBe('ERR_AUTH_TOKEN_EXPIRED');
+  });
+
+  it('still rejects a token whose signature was changed after the same payload was accepted', async () => {
+    const auth = authenticator();
+    const token = sign(valid);
+    await auth(request({ authorization: token }));
+    const tampered = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
+    expect((await failure(auth(request({ authorization: tampered })))).code).toBe('ERR_AUTH_INVALID_TOKEN');
+  });
+});
