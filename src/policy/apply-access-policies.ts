@@ -7,6 +7,7 @@ import type { AuthResult } from '../auth/auth-result.js';
 import { isPlainObject } from '../auth/auth-errors.js';
 import { EngineError } from '../errors/engine-error.js';
 import {
+  DATE_OPERATORS,
   FILTER_OPERATORS,
   type FilterNode,
   type FilterOperator,
@@ -91,7 +92,7 @@ function group(kind: 'and' | 'or', filters: readonly FilterNode[]): FilterNode {
 /** Operators a row filter may use: the date ones need the query's timezone resolution, measureFilter is not a row condition. */
 const ROW_OPERATORS: ReadonlySet<FilterOperator> = new Set(
   FILTER_OPERATORS.filter(
-    (op) => !['inDateRange', 'notInDateRange', 'onTheDate', 'beforeDate', 'beforeOrOnDate', 'afterDate', 'afterOrOnDate', 'measureFilter'].includes(op),
+    (op) => op !== 'measureFilter' && !DATE_OPERATORS.includes(op),
   ),
 );
 const VALUELESS_OPERATORS: ReadonlySet<FilterOperator> = new Set(['set', 'notSet']);

@@ -7,6 +7,7 @@ import type { Dimension, Measure, Member, Model } from '../schema/model.js';
 import { canonicalTimezone, isRelativeDate, localBound, resolveDateRange } from './date-range.js';
 import type { WireFilter, WireQuery } from './wire-query.js';
 import {
+  DATE_OPERATORS,
   GRANULARITIES,
   type FilterNode,
   type FilterOperator,
@@ -57,15 +58,6 @@ const hidden = (name: string) =>
   new EngineError('ERR_QUERY_HIDDEN_MEMBER', `You requested hidden member: ${name}`);
 
 const LIKE_OPS: readonly FilterOperator[] = ['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith'];
-const DATE_OPS: readonly FilterOperator[] = [
-  'inDateRange',
-  'notInDateRange',
-  'onTheDate',
-  'beforeDate',
-  'beforeOrOnDate',
-  'afterDate',
-  'afterOrOnDate',
-];
 const COMPARE_OPS: readonly FilterOperator[] = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte'];
 const NO_VALUE_OPS: readonly FilterOperator[] = ['set', 'notSet', 'measureFilter'];
 const NUMERIC = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
@@ -139,7 +131,7 @@ function validateFilter(f: WireFilter, scope: FilterScope, path: string): Filter
   }
   if (op === 'measureFilter' && member.kind !== 'measure') throw bad(`Operator measureFilter needs a measure, got ${name}`);
   if (LIKE_OPS.includes(op) && member.type !== 'string') throw bad(`Operator ${op} needs a string member, got ${name}`);
-  if (DATE_OPS.includes(op)) {
+  if (DATE_OPERATORS.includes(op)) {
     if (member.kind !== 'dimension' || member.type !== 'time') throw bad(`Operator ${op} needs a time dimension, got ${name}`);
     values = resolveDateValues(op, values, scope.zone, scope.nowMs);
   } else {

@@ -46,6 +46,17 @@ export const FILTER_OPERATORS = [
 ] as const;
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
+/** Operators whose values are dates, resolved in the query timezone. */
+export const DATE_OPERATORS: readonly FilterOperator[] = [
+  'inDateRange',
+  'notInDateRange',
+  'onTheDate',
+  'beforeDate',
+  'beforeOrOnDate',
+  'afterDate',
+  'afterOrOnDate',
+];
+
 export type FilterValue = string | null;
 
 export interface LeafFilter {

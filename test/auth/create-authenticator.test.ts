@@ -8,6 +8,7 @@ import { createAuthenticator } from '../../src/auth/create-authenticator.js';
 import { AuthError, ConfigError, EngineError } from '../../src/errors/engine-error.js';
 import type { AuthRequest } from '../../src/server/app-deps.js';
 import { OTHER_SECRET, SECRET, testConfig, type ConfigOverrides } from './support/test-config.js';
+import { failure } from '../support/engine-failure.js';
 
 const NOW_MS = 1_750_000_000_000;
 const NOW = NOW_MS / 1000;
@@ -31,15 +32,6 @@ function handMade(header: object, payload: string, secret: string | undefined = 
 
 function authenticator(overrides: ConfigOverrides = {}, apiKeys?: ApiKeyAuthenticator) {
   return createAuthenticator(testConfig(overrides), { clock, apiKeys });
-}
-
-async function failure(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
 }
 
 const valid = { sub: 'user-42', tenant_id: 3, exp: NOW + 3600 };

@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthenticatorDeps } from '../../src/auth/create-authenticator.js';
-import { EngineError } from '../../src/errors/engine-error.js';
 import type { AuthRequest } from '../../src/server/app-deps.js';
 import { generateKey, signWith, startJwksServer, type JwksServer } from './support/jwks-server.js';
 import { SECRET, testConfig, type ConfigOverrides } from './support/test-config.js';
+import { failure } from '../support/engine-failure.js';
 
 const NOW_MS = 1_750_000_000_000;
 const NOW = NOW_MS / 1000;
@@ -71,15 +71,6 @@ function authenticator(overrides: ConfigOverrides = {}) {
     testConfig({ apiSecrets: [], ...overrides, jwt: { jwkUrl: server.url, ...overrides.jwt } }),
     deps,
   );
-}
-
-async function failure(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
 }
 
 const fetches = () => server.hits.get('/.well-known/jwks.json') ?? 0;

@@ -3,17 +3,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/db/create-database.js';
 import type { Database } from '../../src/db/database.js';
-import { EngineError } from '../../src/errors/engine-error.js';
 import { testDatabaseUrl } from '../support/test-app.js';
+import { failure } from '../support/engine-failure.js';
 
 const silent = pino({ level: 'silent' });
 const settings = { poolMax: 4, statementTimeoutMs: 10_000, connectionTimeoutMs: 3000 };
-
-async function failure(promise: Promise<unknown>): Promise<EngineError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(EngineError);
-  return err as EngineError;
-}
 
 describe('createDatabase', () => {
   let db: Database;

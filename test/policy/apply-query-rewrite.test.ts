@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, EngineError } from '../../src/errors/engine-error.js';
+import { AuthError } from '../../src/errors/engine-error.js';
 import { applyQueryRewrite } from '../../src/policy/apply-query-rewrite.js';
 import { resolveGroups } from '../../src/policy/resolve-groups.js';
 import { parseWireQuery } from '../../src/query/wire-query.js';
 import { authWith } from './support/policy-model.js';
+import { failure } from '../support/engine-failure.js';
 
 const auth = authWith({ tenant_id: 3, u: { id: 42 }, roles: ['analyst'] });
 const wire = { measures: ['Orders.count'], filters: [] as unknown[] };
-
-async function failure(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
-}
 
 describe('applyQueryRewrite', () => {
   it('validates the query as it is when there is no hook', async () => {
