@@ -4,7 +4,7 @@
  */
 import type { AuthResult } from '../auth/auth-result.js';
 import type { Config } from '../config/config.js';
-import type { ValidatedQuery } from '../query/validated-query.js';
+import type { ReadSet, ValidatedQuery } from '../query/validated-query.js';
 import type { Model } from '../schema/model.js';
 import { applyAccessPolicies } from './apply-access-policies.js';
 import { applyQueryRewrite } from './apply-query-rewrite.js';
@@ -14,8 +14,11 @@ import { visibleMembers } from './visible-members.js';
 export interface QueryPolicyStages {
   /** The operator's queryRewrite on the normalised wire query; the caller validates the result again. Absent without a hook. */
   readonly rewrite?: ((query: Record<string, unknown>, auth: AuthResult) => Promise<unknown>) | undefined;
-  /** Access policies: member checks and row filters. Run it after rewrite and its re-validation. */
-  readonly restrict: (query: ValidatedQuery, auth: AuthResult) => Promise<ValidatedQuery>;
+  /**
+   * Access policies: member checks and row filters. Run it after rewrite and its re-validation,
+   * with `read`, every cube and view whose rows the planned query reads.
+   */
+  readonly restrict: (query: ValidatedQuery, auth: AuthResult, read?: ReadSet) => Promise<ValidatedQuery>;
   /** Members `/meta` may show; `undefined` when no cube has a policy (everything public is visible). */
   readonly visibleMembers: (auth: AuthResult) => Promise<ReadonlySet<string> | undefined>;
 }
@@ -29,7 +32,7 @@ export function createQueryPolicies(config: Config, model: Model): QueryPolicySt
       queryRewrite === undefined
         ? undefined
         : (query: Record<string, unknown>, auth: AuthResult) => applyQueryRewrite(query, auth, queryRewrite, (q) => q),
-    restrict: async (query: ValidatedQuery, auth: AuthResult) =>
+    restrict: async (query: ValidatedQuery, auth: AuthResult, _read?: ReadSet) =>
       policed ? applyAccessPolicies(query, model, auth, await resolveGroups(auth, contextToGroups)) : query,
     visibleMembers: async (auth: AuthResult) =>
       policed ? visibleMembers(model, auth, await resolveGroups(auth, contextToGroups)) : undefined,

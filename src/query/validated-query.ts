@@ -94,4 +94,19 @@ export interface ValidatedQuery {
   readonly total: boolean;
   readonly ungrouped: boolean;
   readonly responseFormat: 'default' | 'compact' | 'columnar';
+  /**
+   * Row filters that security attaches to a cube (access policies), keyed by cube name.
+   * The compiler applies a cube's entry wherever that cube's rows are read: the outer query,
+   * joins, keys subqueries, subQuery dimensions, rolling windows, compare and blending.
+   * Set only by the policy stage; never by a request.
+   */
+  readonly securityFilters?: Readonly<Record<string, readonly FilterNode[]>> | undefined;
+}
+
+/** The cubes and views whose rows a compiled query reads, handed to the policy stage. */
+export interface ReadSet {
+  /** Every cube whose rows are read: join-tree roots, joined and intermediate cubes, subQuery and cross-cube references. */
+  readonly cubes: readonly string[];
+  /** The views the caller's query names (before they are resolved to cubes). */
+  readonly views: readonly string[];
 }

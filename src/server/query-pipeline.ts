@@ -9,7 +9,7 @@ import type { Database } from '../db/database.js';
 import type { Config } from '../config/config.js';
 import { decodeQueryParam, parseWireQuery, type WireQuery } from '../query/wire-query.js';
 import { validateQuery } from '../query/validate-query.js';
-import type { ValidatedQuery } from '../query/validated-query.js';
+import type { ReadSet, ValidatedQuery } from '../query/validated-query.js';
 import { resolveDateRange, canonicalTimezone } from '../query/date-range.js';
 import { buildPlan, type Plan } from '../compiler/build-plan.js';
 import { resolveViews } from '../compiler/resolve-views.js';
@@ -23,7 +23,7 @@ export interface QueryPolicies {
   /** Runs on the validated query; returns a wire query to validate again (queryRewrite). */
   readonly rewrite?: (query: Record<string, unknown>, auth: AuthResult) => Promise<unknown>;
   /** Adds row filters / denies members (access policies). */
-  readonly restrict?: (query: ValidatedQuery, auth: AuthResult) => Promise<ValidatedQuery>;
+  readonly restrict?: (query: ValidatedQuery, auth: AuthResult, read?: ReadSet) => Promise<ValidatedQuery>;
 }
 
 export interface PipelineDeps {
