@@ -9,6 +9,13 @@ import type { Knex } from 'knex';
 export interface CompiledSql {
   readonly sql: string;
   readonly params: readonly unknown[];
+  /**
+   * Session settings the statement runs with (transaction-local), e.g. the RLS role and
+   * `request.jwt.claims`. Part of what decides the answer, so the result cache keys on it.
+   */
+  readonly settings?: Readonly<{ role?: string | undefined; claims?: string | undefined }> | undefined;
+  /** The model data source the statement runs on (`default` when absent). */
+  readonly dataSource?: string | undefined;
 }
 
 export interface QueryResult {

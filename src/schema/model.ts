@@ -164,10 +164,16 @@ export interface Cube {
     | ReadonlyMap<string, { readonly cube: string; readonly member: string; readonly joinPath: readonly string[] }>
     | undefined;
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
+  /** `refresh_key`: when cached results of this cube go stale (the result cache reads it). */
+  readonly refreshKey?: { readonly every?: string | undefined; readonly sql?: SqlTemplate | undefined } | undefined;
+  /** `data_source`; `default` when absent. */
+  readonly dataSource?: string | undefined;
 }
 
 export interface Model {
   readonly cubes: ReadonlyMap<string, Cube>;
+  /** A digest of the model files; changes whenever the compiled model may answer differently. */
+  readonly version?: string | undefined;
 }
 
 export type Member = Measure | Dimension | Segment;
