@@ -1,21 +1,14 @@
 /**
- * The plan stage: which cubes a query touches, the join tree that connects them
- * (directed graph, fewest joins wins, as in Cube), and which cubes the tree multiplies.
+ * The plan stage: which cubes a query touches (its members' cubes, then the cubes their SQL
+ * references, as Cube's join hints), and the join tree that connects them.
  */
-import { EngineError } from '../errors/engine-error.js';
-import type { Join, Model } from '../schema/model.js';
+import type { Model, SecurityContext } from '../schema/model.js';
 import type { FilterNode, ValidatedQuery } from '../query/validated-query.js';
+import { planForCubes, type Plan, type PlanOptions } from './join-tree.js';
+import { cubeOf, nameOf, Renderer } from './renderer.js';
 
-export interface Plan {
-  readonly root: string;
-  /** Joins in an order where each `from` is already in the tree. */
-  readonly joins: readonly Join[];
-  readonly cubes: readonly string[];
-  /** Cubes whose rows the join tree repeats; their measures need the keys rewrite. */
-  readonly multiplied: readonly string[];
-}
-
-const cubeOf = (member: string): string => member.slice(0, member.indexOf('.'));
+export type { Plan, PlanOptions } from './join-tree.js';
+export { planForCubes } from './join-tree.js';
 
 function filterCubes(nodes: readonly FilterNode[], out: string[]): void {
   for (const n of nodes) {
@@ -36,87 +29,44 @@ export function queryCubes(q: ValidatedQuery): string[] {
   return [...new Set(all)];
 }
 
-/** Shortest directed paths from `root` (BFS: every join weighs 1). */
-function shortestPaths(model: Model, root: string): Map<string, readonly Join[]> {
-  const paths = new Map<string, readonly Join[]>([[root, []]]);
-  const queue = [root];
-  while (queue.length > 0) {
-    const at = queue.shift() as string;
-    const here = paths.get(at) ?? [];
-    for (const join of model.cubes.get(at)?.joins ?? []) {
-      if (paths.has(join.to) || !model.cubes.has(join.to)) continue;
-      paths.set(join.to, [...here, join]);
-      queue.push(join.to);
+function filterMembers(nodes: readonly FilterNode[], out: string[]): void {
+  for (const n of nodes) {
+    if (n.kind === 'leaf') out.push(n.member);
+    else filterMembers(n.filters, out);
+  }
+}
+
+export interface CubeReferences {
+  /** Cubes the members' SQL names (`${Users.city}` inside an Orders member): they join the query. */
+  readonly joined: readonly string[];
+  /** Cubes read inside subQuery dimensions' own selects. */
+  readonly subQuery: readonly string[];
+}
+
+/** Renders every member the query uses once, recording which cubes their SQL references. */
+export function referencedCubes(model: Model, q: ValidatedQuery, context: SecurityContext = {}): CubeReferences {
+  const r = new Renderer(model, q, context);
+  const members = [...q.measures, ...q.dimensions, ...q.timeDimensions.map((t) => t.dimension)];
+  filterMembers(q.filters, members);
+  const [, cubes] = r.recordCubes(() => {
+    for (const m of new Set(members)) r.memberSql(cubeOf(m), nameOf(m), 'aggregate');
+    for (const s of q.segments) {
+      const seg = r.cube(cubeOf(s)).segments.get(nameOf(s));
+      if (seg) r.renderOwn(seg.cube, seg.sql);
     }
-  }
-  return paths;
-}
-
-function treeFor(model: Model, root: string, cubes: readonly string[]): Join[] | undefined {
-  const paths = shortestPaths(model, root);
-  const tree: Join[] = [];
-  const seen = new Set<string>();
-  for (const c of cubes) {
-    const path = paths.get(c);
-    if (!path) return undefined;
-    for (const j of path) {
-      const key = `${j.from}->${j.to}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        tree.push(j);
-      }
-    }
-  }
-  return tree;
-}
-
-/** Does the tree repeat rows of `cube`? True when some join, walked away from it, fans out. */
-function isMultiplied(cube: string, joins: readonly Join[]): boolean {
-  const visited = new Set([cube]);
-  const stack = [cube];
-  while (stack.length > 0) {
-    const at = stack.pop() as string;
-    for (const j of joins) {
-      const away = j.from === at ? j.to : j.to === at ? j.from : undefined;
-      if (away === undefined || visited.has(away)) continue;
-      const fansOut = (j.from === at && j.relationship === 'hasMany') || (j.to === at && j.relationship === 'belongsTo');
-      if (fansOut) return true;
-      visited.add(away);
-      stack.push(away);
-    }
-  }
-  return false;
-}
-
-export interface PlanOptions {
-  /** A root to prefer when it reaches every cube (a view's join path starts there). */
-  readonly root?: string | undefined;
-}
-
-/** Plans the join tree for a set of cubes. */
-export function planForCubes(model: Model, cubes: readonly string[], opts: PlanOptions = {}): Plan {
-  if (cubes.length === 0) throw new EngineError('ERR_QUERY_INVALID', 'The query selects nothing');
-  let best: { root: string; joins: Join[] } | undefined;
-  const preferred = opts.root !== undefined ? treeFor(model, opts.root, cubes) : undefined;
-  if (opts.root !== undefined && preferred) best = { root: opts.root, joins: preferred };
-  for (const root of best ? [] : cubes) {
-    const joins = treeFor(model, root, cubes);
-    if (joins && (!best || joins.length < best.joins.length)) best = { root, joins };
-  }
-  if (!best) {
-    throw new EngineError('ERR_PLAN_NO_JOIN_PATH', `Can't find join path to join ${cubes.map((c) => `'${c}'`).join(', ')}`);
-  }
-  const tree = best;
-  const treeCubes = [tree.root, ...tree.joins.map((j) => j.to)];
-  const multiplied = treeCubes.filter((c) => isMultiplied(c, tree.joins));
-  return Object.freeze({
-    root: tree.root,
-    joins: Object.freeze(tree.joins),
-    cubes: Object.freeze(treeCubes),
-    multiplied: Object.freeze(multiplied),
   });
+  return { joined: [...cubes], subQuery: [...r.subQueryCubes] };
 }
 
-export function buildPlan(model: Model, q: ValidatedQuery, opts: PlanOptions = {}): Plan {
-  return planForCubes(model, queryCubes(q), opts);
+export interface BuildPlanOptions extends PlanOptions {
+  /** The SQL-level security context, for rendering member SQL while references are discovered. */
+  readonly context?: SecurityContext | undefined;
+}
+
+/** Plans the join tree of a query, including the cubes its members' SQL references. */
+export function buildPlan(model: Model, q: ValidatedQuery, opts: BuildPlanOptions = {}): Plan {
+  const refs = referencedCubes(model, q, opts.context);
+  const plan = planForCubes(model, [...new Set([...queryCubes(q), ...refs.joined])], opts);
+  if (refs.subQuery.length === 0) return plan;
+  return Object.freeze({ ...plan, read: Object.freeze([...new Set([...plan.read, ...refs.subQuery])]) });
 }

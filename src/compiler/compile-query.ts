@@ -7,7 +7,7 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Model, SecurityContext } from '../schema/model.js';
 import type { FilterNode, Granularity, ValidatedQuery } from '../query/validated-query.js';
 import type { CompiledSql } from '../db/database.js';
-import type { Plan } from './build-plan.js';
+import type { Plan } from './join-tree.js';
 import { havingMembers, isMeasureFilter } from './filter-members.js';
 import { keyedSelect } from './keyed-select.js';
 import { cubeOf, nameOf, Renderer, type MeasureMode } from './renderer.js';

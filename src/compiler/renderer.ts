@@ -6,11 +6,14 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Cube, Dimension, Measure, Model, SecurityContext, SqlRenderContext, SqlTemplate } from '../schema/model.js';
 import type { FilterNode, Granularity, LeafFilter, ValidatedQuery } from '../query/validated-query.js';
 import { localToUtc } from '../query/date-range.js';
-import { planForCubes, type Plan } from './build-plan.js';
+import { planForCubes, type Plan } from './join-tree.js';
 import { FILTER_SQL } from './filter-sql.js';
 import { ParamList, quoteIdentifier, snakeCase } from './sql-text.js';
 
 export type MeasureMode = 'aggregate' | 'distinct-safe' | 'ungrouped';
+
+/** A rendered snippet that is one bare identifier, which Cube reads as a column of the member's own cube. */
+const BARE_COLUMN = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
 export const cubeOf = (member: string): string => member.slice(0, member.indexOf('.'));
 export const nameOf = (member: string): string => member.slice(member.indexOf('.') + 1);
@@ -39,6 +42,10 @@ export class Renderer {
 
   /** Cubes whose rows the join tree repeats: their count measures count distinct keys. */
   readonly #multiplied: ReadonlySet<string>;
+  /** Open recordings of the cubes whose alias rendered SQL uses (cross-cube references). */
+  #recorders: Set<string>[] = [];
+  /** Cubes read inside subQuery dimensions' own selects. */
+  readonly subQueryCubes = new Set<string>();
 
   constructor(model: Model, query: ValidatedQuery, context: SecurityContext, multiplied: readonly string[] = []) {
     this.#model = model;
@@ -54,6 +61,7 @@ export class Renderer {
   }
 
   alias(cube: string): string {
+    for (const rec of this.#recorders) rec.add(cube);
     return quoteIdentifier(this.#aliasOverride.get(cube) ?? snakeCase(cube));
   }
 
@@ -75,6 +83,15 @@ export class Renderer {
 
   render(template: SqlTemplate, mode: MeasureMode = 'aggregate'): string {
     return template(this.context(mode));
+  }
+
+  /**
+   * Renders a member's, segment's or primary key's SQL and, as Cube's autoPrefixWithCubeName does,
+   * qualifies a bare column name (`sql: 'status'`) with the cube's alias.
+   */
+  renderOwn(cube: string, template: SqlTemplate, mode: MeasureMode = 'aggregate'): string {
+    const sql = template(this.context(mode));
+    return BARE_COLUMN.test(sql) ? `${this.alias(cube)}.${sql}` : sql;
   }
 
   memberSql(cube: string, member: string, mode: MeasureMode): string {
@@ -105,7 +122,7 @@ export class Renderer {
       const otherwise = dim.case.else ? ` ELSE ${this.params.add(dim.case.else.label)}` : '';
       return `CASE ${whens.join(' ')}${otherwise} END`;
     }
-    return this.render(dim.sql);
+    return this.renderOwn(dim.cube, dim.sql);
   }
 
   /**
@@ -116,7 +133,11 @@ export class Renderer {
     const outerKey = this.primaryKeySql(dim.cube);
     if (!outerKey) throw new EngineError('ERR_PLAN_UNSUPPORTED', `Cube ${dim.cube} needs a primary key for the subQuery dimension ${dim.name}`);
     const inner = `${snakeCase(dim.cube)}__${snakeCase(dim.name)}_sq`;
+    const previous = this.#aliasOverride.get(dim.cube);
     this.#aliasOverride.set(dim.cube, inner);
+    // The subquery reads its cubes on its own; they do not join the outer query.
+    const outerRecorders = this.#recorders;
+    this.#recorders = [];
     try {
       const cubes = new Set<string>([dim.cube]);
       const value = dim.sql({ ...this.context('aggregate'), memberRef: (cube, member) => {
@@ -124,10 +145,13 @@ export class Renderer {
         return this.memberSql(cube, member, 'aggregate');
       } });
       const plan = planForCubes(this.#model, [...cubes].reverse());
+      plan.cubes.forEach((c) => this.subQueryCubes.add(c));
       const innerKey = this.primaryKeySql(dim.cube) as string;
       return `(SELECT ${value} FROM ${this.from(plan)} WHERE ${innerKey} = ${outerKey})`;
     } finally {
-      this.#aliasOverride.delete(dim.cube);
+      this.#recorders = outerRecorders;
+      if (previous === undefined) this.#aliasOverride.delete(dim.cube);
+      else this.#aliasOverride.set(dim.cube, previous);
     }
   }
 
@@ -140,10 +164,10 @@ export class Renderer {
 
   measureSql(m: Measure, mode: MeasureMode): string {
     if (m.type === 'number' || m.type === 'string' || m.type === 'time' || m.type === 'boolean') {
-      return m.sql ? this.render(m.sql, mode) : 'NULL';
+      return m.sql ? this.renderOwn(m.cube, m.sql, mode) : 'NULL';
     }
     const pk = this.primaryKeySql(m.cube);
-    let inner = m.sql ? this.render(m.sql, mode) : undefined;
+    let inner = m.sql ? this.renderOwn(m.cube, m.sql, mode) : undefined;
     const filters = m.filters.map((f) => `(${this.render(f, mode)})`);
     if (filters.length > 0) inner = `CASE WHEN ${filters.join(' AND ')} THEN ${inner ?? pk ?? '1'} END`;
     if (mode === 'ungrouped') {
@@ -164,10 +188,45 @@ export class Renderer {
     }
   }
 
+  /**
+   * A cube's FROM item. The security filters the policy stage attached to the cube are applied
+   * here, inside the item, so they hold wherever the cube's rows are read.
+   */
   source(cube: string): string {
     const c = this.cube(cube);
     const sql = this.render(c.source.sql);
-    return c.source.kind === 'table' ? `${sql} AS ${this.alias(cube)}` : `(${sql}) AS ${this.alias(cube)}`;
+    const alias = this.alias(cube);
+    const item = c.source.kind === 'table' ? `${sql} AS ${alias}` : `(${sql}) AS ${alias}`;
+    const filters = this.#query.securityFilters?.[cube];
+    if (filters === undefined || filters.length === 0) return item;
+    return `(SELECT * FROM ${item} WHERE ${filters.map((f) => this.ownFilterSql(cube, f)).join(' AND ')}) AS ${alias}`;
+  }
+
+  /** A security filter of `cube`, which may only read that cube's own dimensions (it runs inside the cube's FROM item). */
+  ownFilterSql(cube: string, node: FilterNode): string {
+    const check = (n: FilterNode): void => {
+      if (n.kind !== 'leaf') return n.filters.forEach(check);
+      if (cubeOf(n.member) !== cube || !this.cube(cube).dimensions.has(nameOf(n.member))) {
+        throw new EngineError('ERR_PLAN_UNSUPPORTED', `A security filter of ${cube} can only use dimensions of ${cube}`);
+      }
+    };
+    check(node);
+    const [sql, cubes] = this.recordCubes(() => this.filterSql(node));
+    if ([...cubes].some((c) => c !== cube)) {
+      throw new EngineError('ERR_PLAN_UNSUPPORTED', `A security filter of ${cube} can only use dimensions of ${cube}`);
+    }
+    return sql;
+  }
+
+  /** Runs `fn` and returns what it rendered with the cubes whose alias it used (outside subQuery dimensions). */
+  recordCubes<T>(fn: () => T): [T, ReadonlySet<string>] {
+    const cubes = new Set<string>();
+    this.#recorders.push(cubes);
+    try {
+      return [fn(), cubes];
+    } finally {
+      this.#recorders.splice(this.#recorders.indexOf(cubes), 1);
+    }
   }
 
   from(plan: Plan): string {

@@ -3,7 +3,7 @@
  */
 import type { Model } from '../schema/model.js';
 import type { FilterNode, Granularity, ValidatedQuery } from '../query/validated-query.js';
-import type { Plan } from './build-plan.js';
+import type { Plan } from './join-tree.js';
 import { cubeOf, nameOf, type Renderer } from './renderer.js';
 import { snakeCase } from './sql-text.js';
 
@@ -47,7 +47,7 @@ export function whereParts(r: Renderer, q: ValidatedQuery, dimensionFilters: rea
   const parts: string[] = [];
   for (const s of q.segments) {
     const seg = r.cube(cubeOf(s)).segments.get(nameOf(s));
-    if (seg) parts.push(`(${r.render(seg.sql)})`);
+    if (seg) parts.push(`(${r.renderOwn(seg.cube, seg.sql)})`);
   }
   for (const td of q.timeDimensions) {
     if (!td.dateRange) continue;

@@ -88,13 +88,30 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
   }
   // Policies run on cube members, after views are resolved, so a view never bypasses a cube's policy.
   const resolved = resolveViews(query, deps.model);
+  const planOpts = { root: resolved.root, context: auth.securityContext };
   let cubeQuery = resolved.query;
-  if (deps.policies?.restrict) cubeQuery = await deps.policies.restrict(cubeQuery, auth);
-  const plan = buildPlan(deps.model, cubeQuery, { root: resolved.root });
+  let plan = buildPlan(deps.model, cubeQuery, planOpts);
+  if (deps.policies?.restrict) {
+    const read: ReadSet = Object.freeze({ cubes: plan.read, views: viewsNamed(query, deps.model) });
+    const restricted = await deps.policies.restrict(cubeQuery, auth, read);
+    // Policy filters may name further members (and so cubes): the tree is planned again for them.
+    if (restricted !== cubeQuery) plan = buildPlan(deps.model, restricted, planOpts);
+    cubeQuery = restricted;
+  }
   const compiled = compileQuery(deps.model, cubeQuery, plan, auth.securityContext);
   const rename = (key: string) => resolved.outputKeys.get(key) ?? key;
   const columns = compiled.columns.map((c) => ({ ...c, key: rename(c.key), member: rename(c.member) }));
   return { query, cubeQuery, plan, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
+}
+
+/** The views a query names, in first-use order (the policy stage sees them beside the cubes they read). */
+function viewsNamed(q: ValidatedQuery, model: Model): string[] {
+  const names: string[] = [...q.measures, ...q.dimensions, ...q.segments, ...q.timeDimensions.map((t) => t.dimension)];
+  const walk = (nodes: ValidatedQuery['filters']): void =>
+    nodes.forEach((n) => (n.kind === 'leaf' ? names.push(n.member) : walk(n.filters)));
+  walk(q.filters);
+  const views = names.map((n) => n.slice(0, n.indexOf('.'))).filter((c) => model.cubes.get(c)?.kind === 'view');
+  return [...new Set(views)];
 }
 
 /** The normalised query in wire form, as `queryRewrite` receives it (order as `[member, dir]` pairs). */
