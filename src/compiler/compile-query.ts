@@ -11,7 +11,7 @@ import type { Plan } from './join-tree.js';
 import { havingMembers, isMeasureFilter } from './filter-members.js';
 import { keyedSelect } from './keyed-select.js';
 import { cubeOf, nameOf, Renderer, type MeasureMode } from './renderer.js';
-import { rollingSelect } from './rolling-select.js';
+import { hasRollingPeriods, rollingSelect } from './rolling-select.js';
 import { dimExpr, outputShape, whereParts, type SelectInput } from './select-parts.js';
 import { quoteIdentifier } from './sql-text.js';
 
@@ -79,7 +79,8 @@ export function compileQuery(
   for (const f of q.filters) (isMeasureFilter(f, model) ? havingFilters : whereFilters).push(f);
   const input: SelectInput = { r, q, model, plan, shape, whereFilters, havingFilters };
 
-  const rolling = !q.ungrouped && q.measures.some((m) => model.cubes.get(cubeOf(m))?.measures.get(nameOf(m))?.rollingWindow !== undefined);
+  // Without any time dimension to give periods, a rolling window measure aggregates every row, as in Cube.
+  const rolling = !q.ungrouped && hasRollingPeriods(q) && q.measures.some((m) => model.cubes.get(cubeOf(m))?.measures.get(nameOf(m))?.rollingWindow !== undefined);
   const keyed = q.ungrouped || rolling
     ? []
     : [...new Set([...q.measures, ...havingMembers(havingFilters)].filter((m) => needsKeys(model, plan, m)).map(cubeOf))];
