@@ -1,6 +1,10 @@
 cube(`line_items`, {
   sql_table: `cube_styles.line_items`,
 
+  joins: {
+    orders: { relationship: `many_to_one`, sql: `${CUBE}.order_id = ${orders}.id` },
+  },
+
   measures: {
     count: { type: `count` },
     quantity: { sql: `qty`, type: `sum` },
