@@ -3,10 +3,26 @@
  * aggregated over its distinct primary keys per dimension tuple, then joined on the dimensions.
  */
 import { EngineError } from '../errors/engine-error.js';
+import type { DimensionType } from '../schema/model.js';
 import { havingMembers } from './filter-members.js';
 import { cubeOf, nameOf } from './renderer.js';
 import { dimExpr, whereParts, type SelectInput } from './select-parts.js';
 import { quoteIdentifier } from './sql-text.js';
+
+/** A literal of each dimension type for COALESCE; its NULL flag is compared too, so it may equal a real value. */
+const MERGE_SENTINEL: Readonly<Record<DimensionType, string>> = { string: "''", number: "'0'", boolean: "'false'", time: "'-infinity'" };
+
+/**
+ * NULL-safe equality of one dimension between two keyed subqueries, written as two plain
+ * equalities so PostgreSQL can hash-join them (`IS NOT DISTINCT FROM` only nested-loops).
+ */
+function mergeKeyEquals(left: string, right: string, d: SelectInput['shape']['dims'][number], model: SelectInput['model']): string {
+  const type = d.granularity ? 'time' : (model.cubes.get(cubeOf(d.member))?.dimensions.get(nameOf(d.member))?.type ?? 'string');
+  const l = `${left}.${quoteIdentifier(d.alias)}`;
+  const r = `${right}.${quoteIdentifier(d.alias)}`;
+  const sentinel = MERGE_SENTINEL[type];
+  return `COALESCE(${l}, ${sentinel}) = COALESCE(${r}, ${sentinel}) AND (${l} IS NULL) = (${r} IS NULL)`;
+}
 
 export function keyedSelect(input: SelectInput, keyed: readonly string[]): string {
   const { r, q, model, plan, shape, whereFilters, havingFilters } = input;
@@ -16,7 +32,6 @@ export function keyedSelect(input: SelectInput, keyed: readonly string[]): strin
   wanted.forEach((m, i) => {
     if (!measureAlias.has(m)) measureAlias.set(m, `__filter_${i}`);
   });
-  const dimList = shape.dims.map((d) => quoteIdentifier(d.alias));
   const subqueries: { sql: string; measures: string[] }[] = [];
 
   const regular = wanted.filter((m) => !keyed.includes(cubeOf(m)));
@@ -56,7 +71,7 @@ export function keyedSelect(input: SelectInput, keyed: readonly string[]): strin
   const from = subqueries
     .map((s, i) => {
       if (i === 0) return `(${s.sql}) AS ${names[0]}`;
-      const on = dimList.length > 0 ? dimList.map((d) => `${names[0]}.${d} IS NOT DISTINCT FROM ${names[i]}.${d}`).join(' AND ') : '1 = 1';
+      const on = shape.dims.length > 0 ? shape.dims.map((d) => mergeKeyEquals(names[0] as string, names[i] as string, d, model)).join(' AND ') : '1 = 1';
       return `INNER JOIN (${s.sql}) AS ${names[i]} ON ${on}`;
     })
     .join('\n');

@@ -107,7 +107,7 @@ describe('compileQuery', () => {
     const c = compile({ measures: ['Orders.totalAmount', 'Items.quantity'], dimensions: ['Orders.status'] });
     expect(c.sql).toContain('SELECT DISTINCT "orders".status AS "orders__status", "orders".id AS "__pk"');
     expect(c.sql).toContain('LEFT JOIN (SELECT * FROM public.orders WHERE 1 = 1) AS "orders" ON "keys"."__pk" = "orders".id');
-    expect(c.sql).toContain('"q_0"."orders__status" IS NOT DISTINCT FROM "q_1"."orders__status"');
+    expect(c.sql).toContain(`ON COALESCE("q_0"."orders__status", '') = COALESCE("q_1"."orders__status", '') AND ("q_0"."orders__status" IS NULL) = ("q_1"."orders__status" IS NULL)`);
   });
 
   it('counts a multiplied cube with count(DISTINCT pk) without a subquery', () => {

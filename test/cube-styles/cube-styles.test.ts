@@ -88,6 +88,29 @@ describe('bare column names', () => {
        FROM o JOIN i ON o.city IS NOT DISTINCT FROM i.city`,
     ));
 
+  it('merges keyed subqueries with a hash join, matching NULL keys too', async () => {
+    const query = { measures: ['orders.total_amount', 'line_items.quantity'], dimensions: ['orders.status', 'orders.created_at'] };
+    const res = await request(app.app).post('/cubejs-api/v1/sql').set('Authorization', TOKEN).send({ query });
+    expect(res.status).toBe(200);
+    const [text, params] = res.body.sql.sql as [string, unknown[]];
+    await db.query('BEGIN');
+    try {
+      // With nested loops priced out, only an equality join on hashable keys can avoid one.
+      await db.query('SET LOCAL enable_nestloop = off');
+      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Hash Join|Merge Join/);
+      expect(plan).not.toMatch(/Nested Loop/);
+    } finally {
+      await db.query('ROLLBACK');
+    }
+    await expectRows(
+      query,
+      `SELECT o.status AS "orders.status", ${fmt("o.created_at AT TIME ZONE 'UTC'")} AS "orders.created_at", sum(o.amount) AS "orders.total_amount",
+              (SELECT sum(li.qty) FROM cube_styles.line_items li WHERE li.order_id = ANY (array_agg(o.id))) AS "line_items.quantity"
+       FROM cube_styles.orders o GROUP BY 1, 2`,
+    );
+  });
+
   it('counts the multiplied cube by its bare primary key with a measure filter', () =>
     expectRows(
       { measures: ['orders.completed_count', 'line_items.count'], dimensions: ['line_items.product'] },
