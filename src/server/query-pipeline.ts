@@ -64,7 +64,7 @@ function expandCompare(wire: WireQuery, defaultTz: string, nowMs: number): { que
   const queries: WireQuery[] = [];
   const ranges: string[] = [];
   for (const range of target.compareDateRange ?? []) {
-    const [from, to] = resolveDateRange(range, zone, nowMs);
+    const [from, to] = resolveDateRange(range, zone, nowMs, 'utc');
     ranges.push(`${from} - ${to}`);
     queries.push({
       ...wire,

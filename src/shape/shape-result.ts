@@ -41,10 +41,8 @@ export function shapeRows(result: QueryResult, columns: readonly OutputColumn[],
     for (const c of columns) {
       out[c.key] = formatValue(row[c.alias], types.get(c.alias), q.timezone);
     }
-    // Cube also returns a grouped time dimension under its plain name, for older clients.
-    for (const c of plainTime) {
-      if (!(c.member in out)) out[c.member] = out[c.key];
-    }
+    // Cube also returns a grouped time dimension under its plain name, for older clients; with two granularities the last column wins, as in Cube's transformData.
+    for (const c of plainTime) out[c.member] = out[c.key];
     return out;
   });
 }

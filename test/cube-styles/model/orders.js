@@ -17,7 +17,7 @@ cube(`orders`, {
   },
 
   dimensions: {
-    id: { sql: `id`, type: `number`, primary_key: true },
+    id: { sql: `id`, type: `number`, primary_key: true, shown: true },
     status: { sql: `status`, type: `string` },
     amount: { sql: `amount`, type: `number` },
     created_at: { sql: `created_at`, type: `time` },
