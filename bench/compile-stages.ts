@@ -5,9 +5,9 @@
 import type { Model, SecurityContext } from '../src/schema/model.js';
 import type { WireQuery } from '../src/query/wire-query.js';
 import { validateQuery } from '../src/query/validate-query.js';
-import { resolveViews } from '../src/compiler/resolve-views.js';
-import { buildPlan } from '../src/compiler/build-plan.js';
-import { compileQuery } from '../src/compiler/compile-query.js';
+import { resolveViews } from '../src/query/resolve-views.js';
+import { buildPlan } from '../src/plan/build-plan.js';
+import { compileQuery } from '../src/render/compile-query.js';
 
 const OPTS = { defaultLimit: 10_000, maxLimit: 50_000, defaultTimezone: 'UTC' };
 

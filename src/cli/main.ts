@@ -53,6 +53,13 @@ async function main(argv: readonly string[]): Promise<number> {
         stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
       });
     }
+    case 'explain': {
+      const { runExplainCommand } = await import('./explain-command.js');
+      return runExplainCommand(rest, process.env, {
+        stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+        stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+      });
+    }
     case 'help':
     case '--help':
     case '-h':

@@ -11,9 +11,9 @@ import { decodeQueryParam, parseWireQuery, type WireQuery } from '../query/wire-
 import { validateQuery } from '../query/validate-query.js';
 import type { ReadSet, ValidatedQuery } from '../query/validated-query.js';
 import { resolveDateRange, canonicalTimezone } from '../query/date-range.js';
-import { buildPlan, type Plan } from '../compiler/build-plan.js';
-import { resolveViews } from '../compiler/resolve-views.js';
-import { compileQuery, type CompiledQuery } from '../compiler/compile-query.js';
+import type { Plan } from '../plan/join-tree.js';
+import { resolveQuery } from '../query/resolve-query.js';
+import { compileQuery, type CompiledQuery } from '../render/compile-query.js';
 import { normalizedQuery, shapeResult, type ShapedResult } from '../shape/shape-result.js';
 
 export type QueryType = 'regularQuery' | 'compareDateRangeQuery' | 'blendingQuery';
@@ -40,6 +40,8 @@ export interface PreparedQuery {
   /** The query over cube members, with access-policy filters: what was compiled. */
   readonly cubeQuery: ValidatedQuery;
   readonly plan: Plan;
+  /** Every cube and view whose rows the query reads (what the policy stage was shown). */
+  readonly read: ReadSet;
   readonly compiled: CompiledQuery;
   /** `compareDateRange: "<from> - <to>"` added to each row for compare queries. */
   readonly compareDateRange?: string | undefined;
@@ -87,31 +89,13 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
     query = validateQuery(parseWireQuery(rewritten), deps.model, opts);
   }
   // Policies run on cube members, after views are resolved, so a view never bypasses a cube's policy.
-  const resolved = resolveViews(query, deps.model);
-  const planOpts = { root: resolved.root, context: auth.securityContext };
-  let cubeQuery = resolved.query;
-  let plan = buildPlan(deps.model, cubeQuery, planOpts);
-  if (deps.policies?.restrict) {
-    const read: ReadSet = Object.freeze({ cubes: plan.read, views: viewsNamed(query, deps.model) });
-    const restricted = await deps.policies.restrict(cubeQuery, auth, read);
-    // Policy filters may name further members (and so cubes): the tree is planned again for them.
-    if (restricted !== cubeQuery) plan = buildPlan(deps.model, restricted, planOpts);
-    cubeQuery = restricted;
-  }
+  const resolved = await resolveQuery(query, deps.model, auth, deps.policies?.restrict);
+  const cubeQuery = resolved.query;
+  const plan = resolved.joinTree;
   const compiled = compileQuery(deps.model, cubeQuery, plan, auth.securityContext);
   const rename = (key: string) => resolved.outputKeys.get(key) ?? key;
   const columns = compiled.columns.map((c) => ({ ...c, key: rename(c.key), member: rename(c.member) }));
-  return { query, cubeQuery, plan, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
-}
-
-/** The views a query names, in first-use order (the policy stage sees them beside the cubes they read). */
-function viewsNamed(q: ValidatedQuery, model: Model): string[] {
-  const names: string[] = [...q.measures, ...q.dimensions, ...q.segments, ...q.timeDimensions.map((t) => t.dimension)];
-  const walk = (nodes: ValidatedQuery['filters']): void =>
-    nodes.forEach((n) => (n.kind === 'leaf' ? names.push(n.member) : walk(n.filters)));
-  walk(q.filters);
-  const views = names.map((n) => n.slice(0, n.indexOf('.'))).filter((c) => model.cubes.get(c)?.kind === 'view');
-  return [...new Set(views)];
+  return { query, cubeQuery, plan, read: resolved.read, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
 }
 
 /** The normalised query in wire form, as `queryRewrite` receives it (order as `[member, dir]` pairs). */

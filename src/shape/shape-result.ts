@@ -4,7 +4,7 @@
 import { DateTime } from 'luxon';
 import type { Model, Member } from '../schema/model.js';
 import { GRANULARITY_INTERVAL, type ValidatedQuery, type FilterNode } from '../query/validated-query.js';
-import type { OutputColumn } from '../compiler/compile-query.js';
+import type { OutputColumn } from '../render/compile-query.js';
 import type { QueryResult } from '../db/database.js';
 
 const TIMESTAMP = 1114;

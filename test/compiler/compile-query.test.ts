@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../src/compiler/build-plan.js';
-import { compileQuery } from '../../src/compiler/compile-query.js';
+import { buildPlan } from '../../src/plan/build-plan.js';
+import { compileQuery } from '../../src/render/compile-query.js';
 import { parseWireQuery } from '../../src/query/wire-query.js';
 import { validateQuery } from '../../src/query/validate-query.js';
 import type { SecurityContext } from '../../src/schema/model.js';

@@ -3,9 +3,9 @@
  * references, as Cube's join hints), and the join tree that connects them.
  */
 import type { Model, SecurityContext } from '../schema/model.js';
-import type { FilterNode, ValidatedQuery } from '../query/validated-query.js';
+import { cubeOf, nameOf, type FilterNode, type ValidatedQuery } from '../query/validated-query.js';
 import { planForCubes, type Plan, type PlanOptions } from './join-tree.js';
-import { cubeOf, nameOf, Renderer } from './renderer.js';
+import { Renderer } from '../render/member-renderer.js';
 
 export type { Plan, PlanOptions } from './join-tree.js';
 export { planForCubes } from './join-tree.js';

@@ -4,19 +4,18 @@
  */
 import { EngineError } from '../errors/engine-error.js';
 import type { Cube, Dimension, Measure, Model, SecurityContext, SqlRenderContext, SqlTemplate } from '../schema/model.js';
-import type { FilterNode, Granularity, LeafFilter, ValidatedQuery } from '../query/validated-query.js';
+import { cubeOf, nameOf, type FilterNode, type Granularity, type LeafFilter, type ValidatedQuery } from '../query/validated-query.js';
 import { localToUtc } from '../query/date-range.js';
-import { planForCubes, type Plan } from './join-tree.js';
+import { planForCubes, type Plan } from '../plan/join-tree.js';
 import { FILTER_SQL } from './filter-sql.js';
-import { ParamList, quoteIdentifier, snakeCase } from './sql-text.js';
+import { ParamList, POSTGRES, snakeCase, type Dialect } from './dialects/postgres.js';
+import type { JoinNode } from '../plan/query-plan.js';
 
 export type MeasureMode = 'aggregate' | 'distinct-safe' | 'ungrouped';
 
 /** A rendered snippet that is one bare identifier, which Cube reads as a column of the member's own cube. */
 const BARE_COLUMN = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
-export const cubeOf = (member: string): string => member.slice(0, member.indexOf('.'));
-export const nameOf = (member: string): string => member.slice(member.indexOf('.') + 1);
 
 /** Renders model members for one query; owns the parameter list. */
 // The model is immutable, so each cube's primary keys are found once, not per query.
@@ -32,6 +31,7 @@ function primaryKeysOf(cube: Cube): readonly Dimension[] {
 
 export class Renderer {
   readonly params = new ParamList();
+  readonly dialect: Dialect = POSTGRES;
   readonly #model: Model;
   readonly #context: SecurityContext;
   readonly #query: ValidatedQuery;
@@ -62,7 +62,7 @@ export class Renderer {
 
   alias(cube: string): string {
     for (const rec of this.#recorders) rec.add(cube);
-    return quoteIdentifier(this.#aliasOverride.get(cube) ?? snakeCase(cube));
+    return this.dialect.quoteIdentifier(this.#aliasOverride.get(cube) ?? snakeCase(cube));
   }
 
   /** The timezone placeholder, allocated once so every use shares one `$n`. */
@@ -159,7 +159,7 @@ export class Renderer {
     const keys = primaryKeysOf(this.cube(cube));
     if (keys.length === 0) return undefined;
     if (keys.length === 1) return this.dimensionSql(keys[0] as Dimension);
-    return keys.map((k) => `CAST(${this.dimensionSql(k)} AS TEXT)`).join(" || '|' || ");
+    return keys.map((k) => this.dialect.castText(this.dimensionSql(k))).join(" || '|' || ");
   }
 
   measureSql(m: Measure, mode: MeasureMode): string {
@@ -229,6 +229,17 @@ export class Renderer {
     }
   }
 
+  /** The FROM clause of a plan's join node: every source with its security filters, joined by the model's join SQL. */
+  fromJoin(node: JoinNode): string {
+    const parts = [this.source(node.root.cube)];
+    for (const j of node.joins) {
+      const join = this.cube(j.from).joins.find((x) => x.to === j.to);
+      if (!join) throw new EngineError('ERR_PLAN_NO_JOIN_PATH', `Can't find join path to join '${j.from}', '${j.to}'`);
+      parts.push(`LEFT JOIN ${this.source(j.to)} ON ${this.render(join.sql)}`);
+    }
+    return parts.join('\n');
+  }
+
   from(plan: Plan): string {
     const parts = [this.source(plan.root)];
     for (const j of plan.joins) {
@@ -239,8 +250,8 @@ export class Renderer {
 
   timeExpr(member: string, granularity: Granularity | undefined): string {
     const dim = this.memberSql(cubeOf(member), nameOf(member), 'aggregate');
-    const local = `(${dim})::timestamptz AT TIME ZONE ${this.tz()}`;
-    return granularity ? `date_trunc('${granularity}', ${local})` : local;
+    const local = this.dialect.toLocalTime(dim, this.tz());
+    return granularity ? this.dialect.dateTrunc(granularity, local) : local;
   }
 
   leafSql(f: LeafFilter, columnOverride?: string): string {

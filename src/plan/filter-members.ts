@@ -2,8 +2,7 @@
  * Which filters apply to groups (HAVING) rather than rows, and which members they name.
  */
 import type { Model } from '../schema/model.js';
-import type { FilterNode } from '../query/validated-query.js';
-import { cubeOf, nameOf } from './renderer.js';
+import { cubeOf, nameOf, type FilterNode } from '../query/validated-query.js';
 
 export function isMeasureFilter(f: FilterNode, model: Model): boolean {
   if (f.kind === 'leaf') {
