@@ -7,6 +7,7 @@
 import { ModelError } from '../errors/engine-error.js';
 import { messageOf } from './evaluate-model-file.js';
 import type { FilterParamRef, SqlRenderContext, SqlTemplate } from './model.js';
+import { EMPTY_COMPILE_CONTEXT, templateCompileContext, type CompileContext } from './load/compile-context.js';
 import { RawTemplate } from './raw-template.js';
 import { securityContextProxy } from './security-context-proxy.js';
 import type { CONTEXT_SYMBOLS } from './transpile-model-file.js';
@@ -31,6 +32,12 @@ export interface TemplateScope {
 }
 
 type ContextSymbol = (typeof CONTEXT_SYMBOLS)[number];
+
+/** The COMPILE_CONTEXT each model (by its index) is being compiled for. */
+const compileContexts = new WeakMap<ModelIndex, CompileContext>();
+export function setCompileContext(index: ModelIndex, ctx: CompileContext): void {
+  compileContexts.set(index, ctx);
+}
 type Resolver = (ctx: SqlRenderContext) => unknown;
 
 const PATH = Symbol('tessera.referencePath');
@@ -156,8 +163,9 @@ const CONTEXT_RESOLVERS: Record<ContextSymbol, (scope: TemplateScope) => Resolve
   FILTER_PARAMS: (scope) => (ctx) => filterParamsProxy(ctx, scope.index),
   FILTER_GROUP: () => filterGroup,
   SQL_UTILS: () => sqlUtils,
-  COMPILE_CONTEXT: () => {
-    throw new ModelError('COMPILE_CONTEXT is not supported; use SECURITY_CONTEXT, which is bound per query');
+  COMPILE_CONTEXT: (scope) => {
+    const view = templateCompileContext(compileContexts.get(scope.index) ?? EMPTY_COMPILE_CONTEXT);
+    return () => view;
   },
 };
 

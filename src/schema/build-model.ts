@@ -5,7 +5,9 @@
  */
 import { ModelError, EngineError } from '../errors/engine-error.js';
 import { FILTER_OPERATORS, type FilterOperator } from '../query/validated-query.js';
+import type { CompileContext } from './load/compile-context.js';
 import {
+  setCompileContext,
   bindContextFunction,
   bindSqlTemplate,
   evaluateReferences,
@@ -282,7 +284,7 @@ function ownDefinition(def: RawDefinition): Definition {
 }
 
 /** Cube's `extends`: the parent's members, joins and policies, the child's overriding; sql and sqlTable replace each other. */
-function resolveExtends(own: ReadonlyMap<string, Definition>, index: ModelIndex): Map<string, Definition> {
+function resolveExtends(own: ReadonlyMap<string, Definition>, index: ModelIndex, errors: ModelError[] | undefined): Map<string, Definition> {
   const done = new Map<string, Definition>();
   const resolve = (name: string, chain: readonly string[]): Definition => {
     const found = done.get(name);
@@ -320,7 +322,7 @@ function resolveExtends(own: ReadonlyMap<string, Definition>, index: ModelIndex)
     done.set(name, merged);
     return merged;
   };
-  for (const name of own.keys()) resolve(name, [name]);
+  for (const name of own.keys()) attempt(errors, () => resolve(name, [name]));
   return done;
 }
 
@@ -343,6 +345,7 @@ interface BuildState {
   readonly explicitlyHidden: Set<string>;
   /** `Cube.member` → its own `title`, which views keep. */
   readonly explicitTitles: Map<string, string>;
+  readonly errors: ModelError[] | undefined;
 }
 
 interface MemberBase {
@@ -610,10 +613,16 @@ function buildCube(state: BuildState, def: Definition): Cube {
   state.checks.push({ scope, template: sourceSql, mayReferenceMeasures: false });
   (state.index.get(def.name) as IndexedCube).source = sourceSql;
 
-  const measures = new Map([...def.measures].map(([n, src]) => [n, buildMeasure(state, head, n, src)] as const));
-  const dimensions = new Map([...def.dimensions].map(([n, src]) => [n, buildDimension(state, head, n, src)] as const));
-  const segments = new Map([...def.segments].map(([n, src]) => [n, buildSegment(state, head, n, src)] as const));
-  const joins = [...def.joins].map(([target, src]) => buildJoin(state, head, target, src));
+  // Each member on its own, so that `tessera validate` reports every broken member.
+  const each = <T,>(entries: ReadonlyMap<string, Sourced>, build: (name: string, src: Sourced) => T): [string, T][] =>
+    [...entries].flatMap(([n, src]) => {
+      const member = attempt(state.errors, () => build(n, src));
+      return member === undefined ? [] : [[n, member] as [string, T]];
+    });
+  const measures = new Map(each(def.measures, (n, src) => buildMeasure(state, head, n, src)));
+  const dimensions = new Map(each(def.dimensions, (n, src) => buildDimension(state, head, n, src)));
+  const segments = new Map(each(def.segments, (n, src) => buildSegment(state, head, n, src)));
+  const joins = each(def.joins, (target, src) => buildJoin(state, head, target, src)).map(([, j]) => j);
   return {
     name: def.name,
     fileName: def.fileName,
@@ -908,18 +917,18 @@ function buildPolicy(state: BuildState, cube: Cube, src: Sourced, i: number): Ac
 // ---------------------------------------------------------------- start-up checks
 
 /** Cube's JoinGraph rule: without a primary key, aggregates over a join cannot be de-duplicated. */
-function checkJoinPrimaryKeys(cubes: ReadonlyMap<string, Cube>): void {
+function checkJoinPrimaryKeys(cubes: ReadonlyMap<string, Cube>, errors: ModelError[] | undefined): void {
   const needsKey = (cube: Cube) =>
     ![...cube.dimensions.values()].some((d) => d.primaryKey) && [...cube.measures.values()].some((m) => MEASURE_TYPES[m.type].additive);
   for (const cube of cubes.values()) {
     for (const join of cube.joins) {
-      for (const end of [cube, cubes.get(join.to) as Cube]) {
-        if (needsKey(end)) {
+      for (const end of [cube, cubes.get(join.to)]) {
+        if (end && needsKey(end)) attempt(errors, () => {
           throw new ModelError(
             `primary key for '${end.name}' is required when join is defined in order to make aggregates work properly`,
             { file: end.fileName, member: end.name },
           );
-        }
+        });
       }
     }
   }
@@ -935,15 +944,21 @@ function validationRender(state: BuildState): Map<string, Set<string>> {
     } catch (cause) {
       // Code over a raw context value (unsafeValue) cannot be judged without a real context.
       if (!(cause instanceof ModelError) && ctx.usedUnsafeValue) continue;
-      throw rethrowWithWhere(cause, check.scope);
+      attempt(state.errors, () => {
+        throw rethrowWithWhere(cause, check.scope);
+      });
+      continue;
     }
     for (const ref of ctx.memberRefs) {
       const [refCube = '', refMember = ''] = ref.split('.');
       if (!check.mayReferenceMeasures && state.index.get(refCube)?.members.get(refMember) === 'measure') {
-        throw new ModelError(
+        attempt(state.errors, () => {
+          throw new ModelError(
           `references measure ${ref}, which only number measures and subQuery dimensions may do`,
           { file: check.scope.file, member: check.scope.label },
-        );
+          );
+        });
+        continue;
       }
       if (check.owner !== undefined) {
         const edges = graph.get(check.owner) ?? new Set<string>();
@@ -976,18 +991,30 @@ function checkCycles(graph: ReadonlyMap<string, ReadonlySet<string>>, cubes: Rea
 // ---------------------------------------------------------------- entry point
 
 /** Builds the Model from evaluated definitions (in load order). */
-export function buildModel(definitions: readonly RawDefinition[]): Model {
+export interface BuildOptions {
+  readonly compileContext?: CompileContext;
+  /** The digest of the model files. */
+  readonly version?: string;
+  /** When given, errors are collected here and building goes on as far as it can. */
+  readonly errors?: ModelError[];
+}
+
+export function buildModel(definitions: readonly RawDefinition[], options: BuildOptions = {}): Model {
+  const { errors } = options;
   const own = new Map<string, Definition>();
   const index: ModelIndex = new Map();
+  if (options.compileContext) setCompileContext(index, options.compileContext);
   for (const raw of definitions) {
-    const previous = own.get(raw.name);
-    if (previous) {
-      throw new ModelError(`${raw.kind} ${raw.name} is already defined in ${previous.fileName}`, { file: raw.fileName, member: raw.name });
-    }
-    own.set(raw.name, ownDefinition(raw));
-    index.set(raw.name, { kind: raw.kind, members: new Map() });
+    attempt(errors, () => {
+      const previous = own.get(raw.name);
+      if (previous) {
+        throw new ModelError(`${raw.kind} ${raw.name} is already defined in ${previous.fileName}`, { file: raw.fileName, member: raw.name });
+      }
+      index.set(raw.name, { kind: raw.kind, members: new Map() });
+      own.set(raw.name, ownDefinition(raw));
+    });
   }
-  const defs = resolveExtends(own, index);
+  const defs = resolveExtends(own, index, errors);
 
   for (const def of defs.values()) {
     if (def.kind !== 'cube') continue;
@@ -995,26 +1022,52 @@ export function buildModel(definitions: readonly RawDefinition[]): Model {
     const kinds = [['measure', def.measures], ['dimension', def.dimensions], ['segment', def.segments]] as const;
     for (const [kind, map] of kinds) {
       for (const [name, src] of map) {
-        if (members.has(name)) throw new ModelError(`${name} defined more than once`, { file: src.file, member: `${def.name}.${name}` });
-        members.set(name, kind);
+        attempt(errors, () => {
+          if (members.has(name)) throw new ModelError(`${name} defined more than once`, { file: src.file, member: `${def.name}.${name}` });
+          members.set(name, kind);
+        });
       }
     }
     index.set(def.name, { kind: 'cube', members });
   }
 
-  const state: BuildState = { index, checks: [], explicitlyHidden: new Set(), explicitTitles: new Map() };
+  const state: BuildState = { index, checks: [], explicitlyHidden: new Set(), explicitTitles: new Map(), errors };
   const built = new Map<string, Cube>();
-  for (const def of defs.values()) if (def.kind === 'cube') built.set(def.name, buildCube(state, def));
-  for (const def of defs.values()) if (def.kind === 'view') built.set(def.name, buildView(state, def, built));
+  for (const def of defs.values()) {
+    if (def.kind !== 'cube') continue;
+    const cube = attempt(errors, () => buildCube(state, def));
+    if (cube) built.set(def.name, cube);
+  }
+  for (const def of defs.values()) {
+    if (def.kind !== 'view') continue;
+    const view = attempt(errors, () => buildView(state, def, built));
+    if (view) built.set(def.name, view);
+  }
 
   const cubes = new Map<string, Cube>();
   for (const def of defs.values()) {
-    const cube = built.get(def.name) as Cube;
-    const accessPolicy = def.accessPolicy.length > 0 ? Object.freeze(def.accessPolicy.map((src, i) => buildPolicy(state, cube, src, i))) : undefined;
+    const cube = built.get(def.name);
+    if (!cube) continue;
+    const accessPolicy = attempt(errors, () =>
+      def.accessPolicy.length > 0 ? Object.freeze(def.accessPolicy.map((src, i) => buildPolicy(state, cube, src, i))) : undefined,
+    );
     cubes.set(def.name, Object.freeze({ ...cube, accessPolicy }));
   }
 
-  checkJoinPrimaryKeys(cubes);
-  checkCycles(validationRender(state), cubes);
-  return Object.freeze({ cubes });
+  checkJoinPrimaryKeys(cubes, errors);
+  const graph = validationRender(state);
+  attempt(errors, () => checkCycles(graph, cubes));
+  return Object.freeze({ cubes, version: options.version });
+}
+
+/** Runs `fn`; with an error list, a ModelError is recorded instead of thrown. */
+function attempt<T>(errors: ModelError[] | undefined, fn: () => T): T | undefined {
+  if (!errors) return fn();
+  try {
+    return fn();
+  } catch (cause) {
+    if (!(cause instanceof ModelError)) throw cause;
+    errors.push(cause);
+    return undefined;
+  }
 }

@@ -95,7 +95,7 @@ function isMetaPath(path: readonly (string | number)[]): boolean {
   return last === 'meta' && !isMemberName;
 }
 
-function shouldWrap(path: readonly (string | number)[]): boolean {
+export function shouldWrap(path: readonly (string | number)[]): boolean {
   const last = path[path.length - 1];
   if (typeof last === 'string' && SQL_KEYS.has(last)) return true;
   const dotted = path.join('.');

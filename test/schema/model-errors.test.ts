@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/errors/engine-error.js';
 import { loadModel, loadModelFromSources, type ModelSource } from '../../src/schema/load-model.js';
@@ -162,11 +159,6 @@ describe('model errors name the file and the member', () => {
       'B.js', 'B', /extends cycle: A -> B -> A/,
     ],
     [
-      'COMPILE_CONTEXT',
-      [{ fileName: 'Orders.js', content: "cube('Orders', { sql: `SELECT 1 WHERE ${COMPILE_CONTEXT.x}` });" }],
-      'Orders.js', 'Orders.sql', /COMPILE_CONTEXT is not supported/,
-    ],
-    [
       'an unsupported multi-stage measure',
       [orders("measures: { m: { sql: 'a', type: 'sum', multi_stage: true } }")],
       'Orders.js', 'Orders.m', /multi-stage members are not supported/,
@@ -244,16 +236,6 @@ describe('model errors name the file and the member', () => {
   it('reports a cube name that is not an identifier', () => {
     const error = modelError([{ fileName: 'Bad.js', content: "cube('my cube', { sql_table: 'x' });" }]);
     expect(error.message).toBe('Bad.js: cube() needs a name that is an identifier, got "my cube"');
-  });
-
-  it('refuses a YAML model file instead of skipping it', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-model-'));
-    try {
-      await writeFile(path.join(dir, 'orders.yml'), 'cubes: []\n');
-      await expect(loadModel(dir)).rejects.toThrow(/orders\.yml: only JavaScript model files \(\.js\) are supported/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 
   it('refuses a model directory that does not exist', async () => {

@@ -1,0 +1,94 @@
+/**
+ * Jinja in YAML model files, rendered with minijinja (the engine Cube uses) before the
+ * YAML is parsed: `{{ }}`, `{% set/for/if %}`, macros and `{% import %}` of any `.jinja`,
+ * `.yml` or `.yaml` file under the model folder (by its path from the folder).
+ * Python helpers (`@template.function` in `.py` files) cannot run in Node: each one is
+ * registered as a marker, and a file whose output uses a marker is refused naming the
+ * Python file and the function.
+ */
+import { Environment } from 'minijinja-js';
+import { ModelError } from '../../../errors/engine-error.js';
+import type { CompileContext } from '../compile-context.js';
+import { checkCompileContextPaths } from '../compile-context.js';
+
+/** A template other files may import, by its path from the model folder (`macros/common.jinja`). */
+export interface JinjaTemplate {
+  readonly name: string;
+  readonly content: string;
+}
+
+/** A function, filter or variable a `.py` file registers with Cube's `TemplateContext`. */
+export interface PythonHelper {
+  readonly kind: 'function' | 'filter' | 'variable';
+  readonly name: string;
+  readonly file: string;
+}
+
+const JINJA_SYNTAX = /\{%|\{\{|\{#/;
+const PY_DECORATOR = /@(?:\w+\.)?(function|filter|variable)(?:\(\s*(?:name\s*=\s*)?(?:['"]([^'"]+)['"])?\s*\))?\s*\n\s*def\s+([_a-zA-Z]\w*)/g;
+const MARKER = /__tessera_python_(\d+)__/;
+
+export function usesJinja(fileName: string, content: string): boolean {
+  return /\.jinja$/.test(fileName) || JINJA_SYNTAX.test(content);
+}
+
+/** The helpers a Python model file registers (`@template.function('name')` above a `def`). */
+export function pythonHelpers(file: string, content: string): PythonHelper[] {
+  const out: PythonHelper[] = [];
+  for (const m of content.matchAll(PY_DECORATOR)) {
+    out.push({ kind: m[1] as PythonHelper['kind'], name: m[2] ?? (m[3] as string), file });
+  }
+  return out;
+}
+
+/** `… (in orders.yml.txt:12)` → 12. */
+function jinjaLine(message: string): number | undefined {
+  const m = /\(in [^\n]*?:(\d+)\)/.exec(message);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface JinjaOptions {
+  readonly templates: readonly JinjaTemplate[];
+  readonly python: readonly PythonHelper[];
+  readonly compileContext: CompileContext;
+}
+
+/** Renders one model file's Jinja; `fileName` is how errors name it. */
+export function renderJinja(fileName: string, content: string, options: JinjaOptions): string {
+  checkCompileContextPaths(fileName, content, options.compileContext);
+  // A fresh environment per file: a panic inside the WASM engine would poison a shared one.
+  const env = new Environment();
+  for (const t of options.templates) env.addTemplate(t.name, t.content);
+  env.addGlobal('COMPILE_CONTEXT', options.compileContext);
+  options.python.forEach((helper, i) => {
+    const marker = `__tessera_python_${i}__`;
+    // Never throw from a callback: minijinja's WASM runtime does not survive it.
+    if (helper.kind === 'variable') env.addGlobal(helper.name, marker);
+    else if (helper.kind === 'filter') env.addFilter(helper.name, () => marker);
+    else env.addGlobal(helper.name, () => marker);
+  });
+  let out: string;
+  try {
+    // The `.txt` name turns off minijinja's JSON auto-escaping of `.yml` output.
+    out = env.renderNamedStr(`${fileName}.txt`, content, {});
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const line = jinjaLine(message);
+    const first = (message.split('\n')[0] ?? '').replace(/ \(in [^\n]*\)$/, '');
+    throw new ModelError(`Jinja error: ${first}`, { file: line === undefined ? fileName : `${fileName}:${line}` }, cause);
+  } finally {
+    env.free();
+  }
+  const used = MARKER.exec(out);
+  if (used) {
+    const helper = options.python[Number(used[1])] as PythonHelper;
+    const call = new RegExp(`\\b${helper.name}\\b`);
+    const at = content.split('\n').findIndex((l) => call.test(l));
+    const line = at < 0 ? undefined : at + 1;
+    throw new ModelError(
+      `uses the Python ${helper.kind} '${helper.name}' from ${helper.file}, which Tessera cannot run; rewrite it as a Jinja macro`,
+      { file: line === undefined ? fileName : `${fileName}:${line}` },
+    );
+  }
+  return out;
+}
