@@ -22,14 +22,14 @@ import type { Cube, Model } from './model.js';
 import { cubeHead, ownDefinition, resolveExtends, type Definition } from './build/definitions.js';
 import { buildDimension, buildJoin, buildMeasure, buildSegment } from './build/members.js';
 import { buildView } from './build/views.js';
+import { readDataSource, readFolders, readHierarchies, readPreAggregations, readRefreshKey } from './build/cube-extras.js';
 
 // ---------------------------------------------------------------- cubes
 
 function buildCube(state: BuildState, def: Definition): Cube {
   const where = { file: def.fileName, member: def.name };
   const head = cubeHead(def);
-  const { sql, sqlTable, dataSource } = def.props;
-  if (dataSource !== undefined && dataSource !== 'default') throw new ModelError('only the default data source is supported', where);
+  const { sql, sqlTable } = def.props;
   if ((sql === undefined) === (sqlTable === undefined)) {
     throw new ModelError('You must use either sql or sqlTable within a model, but not both', where);
   }
@@ -62,6 +62,16 @@ function buildCube(state: BuildState, def: Definition): Cube {
     segments,
     joins: Object.freeze(joins),
     meta: head.meta,
+    // Descriptive keys one by one: a bad hierarchy must not hide the cube's other errors.
+    refreshKey: attempt(state.errors, () =>
+      readRefreshKey(state, def.props.refreshKey, { ...scope, file: fileOf(def.props.refreshKey, def.fileName), label: `${def.name}.refreshKey` }, where),
+    ),
+    dataSource: attempt(state.errors, () => readDataSource(def.props.dataSource, where)),
+    hierarchies: attempt(state.errors, () => readHierarchies(state, def.props.hierarchies, def.name, def.fileName, where)),
+    folders: attempt(state.errors, () => readFolders(def.props.folders, new Set([...measures.keys(), ...dimensions.keys(), ...segments.keys()]), where)),
+    preAggregations: attempt(state.errors, () =>
+      readPreAggregations(state, def.props.preAggregations, def.name, fileOf(def.props.preAggregations, def.fileName), where),
+    ),
   };
 }
 

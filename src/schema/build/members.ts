@@ -38,6 +38,7 @@ import {
   visibility,
   type Where,
 } from './read-helpers.js';
+import { readGranularities } from './cube-extras.js';
 import type { CubeHead } from './definitions.js';
 
 export const MEASURE_KEYS = keySet(
@@ -247,6 +248,7 @@ export function buildDimension(state: BuildState, cube: CubeHead, name: string, 
     primaryKey,
     case: caseDef,
     subQuery,
+    granularities: readGranularities(d.granularities, type, where),
   });
 }
 

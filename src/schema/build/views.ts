@@ -17,6 +17,7 @@ import {
   readKeys,
   type Where,
 } from './read-helpers.js';
+import { readFolders } from './cube-extras.js';
 import { cubeHead, type Definition } from './definitions.js';
 import { readFormat, type MemberBase } from './members.js';
 
@@ -34,6 +35,7 @@ export function joinPathOf(state: BuildState, cubes: ReadonlyMap<string, Cube>, 
   if (path.length === 0 || path.some((p) => !p)) throw new ModelError('join_path must be one cube path like Orders.Users', where);
   path.forEach((name, i) => {
     if (state.index.get(name)?.kind !== 'cube') throw new ModelError(`join_path names ${name}, which is not a cube`, where);
+    if (!cubes.has(name)) throw new ModelError(`join_path names ${name}, which has errors of its own`, where);
     const next = path[i + 1];
     if (next !== undefined && !cubes.get(name)?.joins.some((j) => j.to === next)) {
       throw new ModelError(`join_path ${path.join('.')}: ${name} has no join to ${next}`, where);
@@ -191,6 +193,7 @@ export function buildView(state: BuildState, def: Definition, cubes: ReadonlyMap
     joins: Object.freeze([]),
     viewMembers,
     meta: head.meta,
+    folders: readFolders(def.props.folders, new Set(viewMembers.keys()), { file: def.fileName, member: def.name }),
   };
 }
 
