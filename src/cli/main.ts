@@ -28,6 +28,7 @@ Commands:
   seed [--force]   Create and fill the demo tables in DATABASE_URL (or the embedded
                    database). --force drops and recreates them.
   token [options]  Print a signed HS256 token (see: tessera token --help).
+  validate [dir]   Load the model folder without a database and print every error.
   help             Show this help.
 
 Configuration is read from the environment and tessera.config.{js,mjs,ts} (see README).`;
@@ -51,6 +52,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return runTokenCommand(rest, process.env, {
         stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
         stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+      });
+    }
+    case 'validate': {
+      const { runValidateCommand } = await import('./validate-command.js');
+      return runValidateCommand(rest, {
+        stdout: (text) => process.stdout.write(`${text}\n`),
+        stderr: (text) => process.stderr.write(`${text}\n`),
+        defaultDir: async () => (await loadConfig()).schemaPath,
       });
     }
     case 'help':

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/errors/engine-error.js';
+import { LocatedModelError } from '../../src/schema/load/located-error.js';
 import { loadModel, loadModelFromSources, type ModelSource } from '../../src/schema/load-model.js';
 
 function modelError(files: readonly ModelSource[]): ModelError {
@@ -218,7 +219,9 @@ describe('model errors name the file and the member', () => {
     expect(error.file).toBe(file);
     expect(error.member).toBe(member);
     expect(error.message).toMatch(message);
-    expect(error.message.startsWith(member ? `${file}: ${member}: ` : `${file}: `)).toBe(true);
+    // The line follows the file name when the member's definition is found in it.
+    const line = error instanceof LocatedModelError && error.line !== undefined ? `:${error.line}` : '';
+    expect(error.message.startsWith(member ? `${file}${line}: ${member}: ` : `${file}${line}: `)).toBe(true);
   });
 
   it('reports a file that throws, naming the file', () => {

@@ -6,6 +6,7 @@
  */
 import { ModelError } from '../../errors/engine-error.js';
 import type { SecurityContext } from '../model.js';
+import { LocatedModelError } from './located-error.js';
 
 export interface CompileContext {
   readonly securityContext: SecurityContext;
@@ -56,7 +57,7 @@ export function checkCompileContextPaths(fileName: string, text: string, ctx: Co
     const bad = unsafeLeaf(value, ['COMPILE_CONTEXT', ...keys].join('.'));
     if (bad) {
       const line = text.slice(0, m.index).split('\n').length;
-      throw new ModelError(unsafeMessage(bad), { file: `${fileName}:${line}` });
+      throw new LocatedModelError(unsafeMessage(bad), { file: fileName, line });
     }
   }
 }

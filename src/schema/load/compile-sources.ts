@@ -13,8 +13,10 @@ import { buildModel } from '../build-model.js';
 import { builtinGlobalNames, evaluateModelFile, messageOf, type RawDefinition } from '../evaluate-model-file.js';
 import type { Model } from '../model.js';
 import { CONTEXT_SYMBOLS, scanModelFile, transpileModelFile, type ModelCall, type ScannedFile } from '../transpile-model-file.js';
+import { bareMessage, LocatedModelError } from './located-error.js';
 import { EMPTY_COMPILE_CONTEXT, type CompileContext } from './compile-context.js';
 import { pythonHelpers, renderJinja, usesJinja, type JinjaTemplate, type PythonHelper } from './jinja/render-jinja.js';
+import { definitionLines } from './js/definition-lines.js';
 import { rewriteEsModule } from './js/es-modules.js';
 import { lineForLabel, yamlToJs } from './yaml/yaml-to-js.js';
 
@@ -42,8 +44,8 @@ interface Unit {
   readonly fileName: string;
   readonly relPath: string;
   readonly code: string;
-  /** YAML entry lines, to put a line on errors. */
-  readonly lines?: ReadonlyMap<string, number>;
+  /** Definition and member lines (YAML entries, JS properties), to put a line on errors. */
+  lines?: ReadonlyMap<string, number>;
 }
 
 /** Runs `fn`; with an error list, a ModelError is recorded instead of thrown. */
@@ -94,7 +96,9 @@ function evaluateUnits(
   const scanned = new Map<Unit, ScannedFile>();
   for (const unit of units) {
     const file = attempt(errors, () => scanModelFile(unit.fileName, unit.code));
-    if (file) scanned.set(unit, file);
+    if (!file) continue;
+    scanned.set(unit, file);
+    unit.lines ??= definitionLines(file);
   }
 
   // Model symbols every file can see: cube and view names, and each definition's literal member names.
@@ -149,14 +153,13 @@ function evaluateUnits(
   return definitions;
 }
 
-/** Puts the YAML line on an error about a YAML file's cube or member. */
+/** Puts the line on an error about a cube or member of a file whose lines are known. */
 function locate(error: ModelError, units: readonly Unit[]): ModelError {
+  if (error instanceof LocatedModelError && error.line !== undefined) return error;
   const unit = units.find((u) => u.fileName === error.file && u.lines);
   const line = unit?.lines ? lineForLabel(unit.lines, error.member) : undefined;
   if (line === undefined || !unit) return error;
-  const prefix = [error.file, error.member].filter(Boolean).join(': ');
-  const message = error.message.startsWith(`${prefix}: `) ? error.message.slice(prefix.length + 2) : error.message;
-  return new ModelError(message, { file: `${unit.fileName}:${line}`, ...(error.member ? { member: error.member } : {}) }, error.cause ?? error);
+  return new LocatedModelError(bareMessage(error), { file: unit.fileName, line, member: error.member }, error.cause ?? error);
 }
 
 /** A digest of the model files: two compiles of the same files and context share a version. */
@@ -171,7 +174,8 @@ function finish(files: readonly ModelSource[], units: readonly Unit[], definitio
   const ctx = options.compileContext ?? EMPTY_COMPILE_CONTEXT;
   const collected: ModelError[] = [];
   const model = buildModel(definitions, { compileContext: ctx, version: modelVersion(files, ctx), errors: options.errors ? collected : undefined });
-  options.errors?.push(...collected.map((e) => locate(e, units)));
+  for (let i = 0; i < collected.length; i++) collected[i] = locate(collected[i] as ModelError, units);
+  options.errors?.push(...collected);
   return model;
 }
 

@@ -7,7 +7,7 @@
  * Python file and the function.
  */
 import { Environment } from 'minijinja-js';
-import { ModelError } from '../../../errors/engine-error.js';
+import { LocatedModelError } from '../located-error.js';
 import type { CompileContext } from '../compile-context.js';
 import { checkCompileContextPaths } from '../compile-context.js';
 
@@ -75,7 +75,7 @@ export function renderJinja(fileName: string, content: string, options: JinjaOpt
     const message = cause instanceof Error ? cause.message : String(cause);
     const line = jinjaLine(message);
     const first = (message.split('\n')[0] ?? '').replace(/ \(in [^\n]*\)$/, '');
-    throw new ModelError(`Jinja error: ${first}`, { file: line === undefined ? fileName : `${fileName}:${line}` }, cause);
+    throw new LocatedModelError(`Jinja error: ${first}`, { file: fileName, line }, cause);
   } finally {
     env.free();
   }
@@ -85,9 +85,9 @@ export function renderJinja(fileName: string, content: string, options: JinjaOpt
     const call = new RegExp(`\\b${helper.name}\\b`);
     const at = content.split('\n').findIndex((l) => call.test(l));
     const line = at < 0 ? undefined : at + 1;
-    throw new ModelError(
+    throw new LocatedModelError(
       `uses the Python ${helper.kind} '${helper.name}' from ${helper.file}, which Tessera cannot run; rewrite it as a Jinja macro`,
-      { file: line === undefined ? fileName : `${fileName}:${line}` },
+      { file: fileName, line },
     );
   }
   return out;

@@ -6,7 +6,7 @@
  * binds them, so a YAML model and its JS twin yield the very same SqlTemplates.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
-import { ModelError } from '../../../errors/engine-error.js';
+import { LocatedModelError } from '../located-error.js';
 import { shouldWrap } from '../../transpile-model-file.js';
 import { yamlTemplateToJs } from './python-expression.js';
 
@@ -42,7 +42,7 @@ const lineOf = (e: Emitter, node: YamlNode | null | undefined): number | undefin
 
 function fail(e: Emitter, node: YamlNode | null | undefined, message: string, member?: string): never {
   const line = lineOf(e, node);
-  throw new ModelError(message, { file: line === undefined ? e.fileName : `${e.fileName}:${line}`, ...(member ? { member } : {}) });
+  throw new LocatedModelError(message, { file: e.fileName, line, member });
 }
 
 function keyOf(e: Emitter, pair: Pair): string {
@@ -110,7 +110,7 @@ export function yamlToJs(fileName: string, text: string): YamlModelFile {
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line;
-    throw new ModelError(`is not valid YAML: ${first.message.split('\n')[0]}`, { file: line === undefined ? fileName : `${fileName}:${line}` });
+    throw new LocatedModelError(`is not valid YAML: ${first.message.split('\n')[0]}`, { file: fileName, line });
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return { code: '', lines: e.lines };
