@@ -47,6 +47,8 @@ export interface ModelFileEnvironment {
   /** Collects the promises of `asyncModule(async () => …)`; absent when async loading is not possible. */
   readonly asyncModules?: Promise<unknown>[];
   readonly compileContext: unknown;
+  /** Where definitions go, including those `asyncModule` registers after the file has run. */
+  readonly definitions?: RawDefinition[];
 }
 
 const importDefault = (m: unknown): unknown =>
@@ -58,7 +60,7 @@ export function evaluateModelFile(
   sites: readonly TemplateSite[],
   env?: ModelFileEnvironment,
 ): RawDefinition[] {
-  const found: RawDefinition[] = [];
+  const found: RawDefinition[] = env?.definitions ?? [];
   const register =
     (kind: 'cube' | 'view') =>
     (name: unknown, definition: unknown): void => {

@@ -14,4 +14,18 @@ describe('a model written in two styles means the same thing', () => {
     expect(snapshotModel(yaml)).toEqual(snapshotModel(js));
     expect(snapshotModel(yaml, {})).toEqual(snapshotModel(js, {}));
   });
+
+  it.each([
+    ['YAML only', 'yaml-only'],
+    ['YAML with Jinja loops, macros and a Python file it does not call', 'yaml-jinja'],
+    ['JS and YAML mixed (a YAML cube joins and extends a JS cube; a YAML view over JS cubes)', 'mixed'],
+    ['ES modules, require, asyncModule and members given as functions', 'es-modules'],
+    ['snake_case keys throughout', 'snake-case'],
+    ['custom granularities and hierarchies', 'granularities'],
+  ])('%s: renders exactly what its JS twin renders', async (_style, folder) => {
+    const styled = await loadModel(path.join(FIXTURES, folder));
+    const twin = await loadModel(path.join(FIXTURES, `${folder}-js`));
+    expect(snapshotModel(styled)).toEqual(snapshotModel(twin));
+    expect(snapshotModel(styled, {})).toEqual(snapshotModel(twin, {}));
+  });
 });

@@ -131,8 +131,8 @@ function evaluateUnits(
     const file = scanned.get(unit);
     if (!file) return module;
     const { code, sites } = transpileModelFile(file, knownFor, builtins as ReadonlySet<string>);
-    const env = { require: requireFrom(unit), module, compileContext: ctx, ...(asyncModules ? { asyncModules } : {}) };
-    definitions.push(...evaluateModelFile(unit.fileName, code, sites, env));
+    const env = { require: requireFrom(unit), module, compileContext: ctx, definitions, ...(asyncModules ? { asyncModules } : {}) };
+    evaluateModelFile(unit.fileName, code, sites, env);
     return module;
   };
 

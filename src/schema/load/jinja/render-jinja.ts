@@ -58,6 +58,8 @@ export function renderJinja(fileName: string, content: string, options: JinjaOpt
   checkCompileContextPaths(fileName, content, options.compileContext);
   // A fresh environment per file: a panic inside the WASM engine would poison a shared one.
   const env = new Environment();
+  // Cube renders with Python's Jinja semantics: `'x'.endswith('d')`, `dict.items()`.
+  env.enablePyCompat();
   for (const t of options.templates) env.addTemplate(t.name, t.content);
   env.addGlobal('COMPILE_CONTEXT', options.compileContext);
   options.python.forEach((helper, i) => {
