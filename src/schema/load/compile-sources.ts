@@ -14,7 +14,7 @@ import { builtinGlobalNames, evaluateModelFile, messageOf, type RawDefinition } 
 import type { Model } from '../model.js';
 import { CONTEXT_SYMBOLS, scanModelFile, transpileModelFile, type ModelCall, type ScannedFile } from '../transpile-model-file.js';
 import { bareMessage, LocatedModelError } from './located-error.js';
-import { EMPTY_COMPILE_CONTEXT, type CompileContext } from './compile-context.js';
+import { EMPTY_COMPILE_CONTEXT, templateCompileContext, type CompileContext } from './compile-context.js';
 import { pythonHelpers, renderJinja, usesJinja, type JinjaTemplate, type PythonHelper } from './jinja/render-jinja.js';
 import { definitionLines } from './js/definition-lines.js';
 import { rewriteEsModule } from './js/es-modules.js';
@@ -120,6 +120,8 @@ function evaluateUnits(
     new Set([...CONTEXT_SYMBOLS, ...cubeNames, ...membersWithParents(call, new Set())]);
 
   const byPath = new Map(units.map((u) => [u.relPath, u] as const));
+  // Model code sees the checked view too: an unsafe value refuses to become SQL text wherever it is used.
+  const contextView = templateCompileContext(ctx);
   const modules = new Map<Unit, { exports: Record<string, unknown> }>();
   const definitions: RawDefinition[] = [];
 
@@ -131,7 +133,7 @@ function evaluateUnits(
     const file = scanned.get(unit);
     if (!file) return module;
     const { code, sites } = transpileModelFile(file, knownFor, builtins as ReadonlySet<string>);
-    const env = { require: requireFrom(unit), module, compileContext: ctx, definitions, ...(asyncModules ? { asyncModules } : {}) };
+    const env = { require: requireFrom(unit), module, compileContext: contextView, definitions, ...(asyncModules ? { asyncModules } : {}) };
     evaluateModelFile(unit.fileName, code, sites, env);
     return module;
   };
