@@ -4,7 +4,7 @@
  * This turns the subset model files use into the equivalent JavaScript expression text.
  */
 
-const WORDS: Readonly<Record<string, string>> = { True: 'true', False: 'false', None: 'null', and: '&&', or: '||', not: '!' };
+const WORDS: Readonly<Record<string, string>> = { True: 'true', False: 'false', None: 'null', and: '&&', or: '||', not: '!', is: '===' };
 
 /** Escapes literal text for a JS template literal. */
 export function templateText(text: string): string {
@@ -58,7 +58,7 @@ export function pythonToJs(expr: string): string {
   const closeLambdas = (atDepth: number) => {
     while (lambdas.length > 0 && lambdas[lambdas.length - 1] === atDepth) {
       lambdas.pop();
-      out += ')';
+      out += '))';
     }
   };
   let i = 0;
@@ -84,9 +84,16 @@ export function pythonToJs(expr: string): string {
         out += `((${params}) => (`;
         lambdas.push(depth);
         i = colon < 0 ? expr.length : colon + 1;
+        while (expr[i] === ' ') i++;
         continue;
       }
-      out += prev === '.' || !Object.hasOwn(WORDS, word) ? word : ` ${WORDS[word]} `;
+      const isNot = word === 'is' && /^\s+not\b/.test(expr.slice(i + 2));
+      if (isNot) {
+        out += '!==';
+        i = expr.indexOf('not', i + 2) + 3;
+        continue;
+      }
+      out += prev === '.' || !Object.hasOwn(WORDS, word) ? word : WORDS[word];
       i += word.length;
       continue;
     }

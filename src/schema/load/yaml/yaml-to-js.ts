@@ -109,7 +109,7 @@ export function yamlToJs(fileName: string, text: string): YamlModelFile {
   const e: Emitter = { lines: new Map(), lineCounter, fileName };
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
+    const line = lineCounter.linePos(first.pos[0]).line;
     throw new LocatedModelError(`is not valid YAML: ${first.message.split('\n')[0]}`, { file: fileName, line });
   }
   const root = doc.contents;
