@@ -60,7 +60,15 @@ export function renderJinja(fileName: string, content: string, options: JinjaOpt
   const env = new Environment();
   // Cube renders with Python's Jinja semantics: `'x'.endswith('d')`, `dict.items()`.
   env.enablePyCompat();
-  for (const t of options.templates) env.addTemplate(t.name, t.content);
+  for (const t of options.templates) {
+    // Macro files always (they may import each other); another model file only when this one names it.
+    if (!t.name.endsWith('.jinja') && !content.includes(t.name)) continue;
+    try {
+      env.addTemplate(t.name, t.content);
+    } catch {
+      // A file that does not parse reports its own error when it is rendered; importing it fails as not found.
+    }
+  }
   env.addGlobal('COMPILE_CONTEXT', options.compileContext);
   options.python.forEach((helper, i) => {
     const marker = `__tessera_python_${i}__`;
