@@ -67,6 +67,8 @@ export interface MemberCommon {
   readonly shortTitle: string;
   readonly description?: string | undefined;
   readonly format?: string | undefined;
+  /** `currency: EUR` with `format: currency` (ISO 4217, upper case). */
+  readonly currency?: string | undefined;
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
   /** `public` / `shown` resolved; primary keys default to false. */
   readonly public: boolean;

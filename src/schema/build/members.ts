@@ -42,12 +42,12 @@ import { readGranularities } from './cube-extras.js';
 import type { CubeHead } from './definitions.js';
 
 export const MEASURE_KEYS = keySet(
-  'type', 'sql', 'title', 'description', 'format', 'meta', 'public', 'visible', 'shown', 'filters', 'drillMembers',
+  'type', 'sql', 'title', 'description', 'format', 'currency', 'meta', 'public', 'visible', 'shown', 'filters', 'drillMembers',
   'drillMemberReferences', 'drillFilters', 'rollingWindow', 'cumulative', 'aliases', 'mask', 'multiStage', 'groupBy',
   'reduceBy', 'addGroupBy', 'timeShift', 'orderBy', 'case',
 );
 export const DIMENSION_KEYS = keySet(
-  'type', 'sql', 'title', 'description', 'format', 'meta', 'public', 'visible', 'shown', 'primaryKey', 'subQuery',
+  'type', 'sql', 'title', 'description', 'format', 'currency', 'meta', 'public', 'visible', 'shown', 'primaryKey', 'subQuery',
   'propagateFiltersToSubQuery', 'case', 'aliases', 'fieldType', 'valuesAsSegments', 'suggestFilterValues',
   'enableSuggestions', 'granularities', 'latitude', 'longitude', 'links', 'mask', 'multiStage', 'addGroupBy',
 );
@@ -62,6 +62,7 @@ export interface MemberBase {
   readonly shortTitle: string;
   readonly description: string | undefined;
   readonly format: string | undefined;
+  readonly currency?: string | undefined;
   readonly meta: Readonly<Record<string, unknown>> | undefined;
   readonly public: boolean;
 }
@@ -88,6 +89,7 @@ export function memberBase(
     shortTitle: short,
     description: optionalString(d.description, where, 'description'),
     format: readFormat(d.format, formats, where),
+    currency: readCurrency(d.currency, where),
     meta: plainData(d.meta, where, 'meta'),
     public: cube.public && visible,
   };
@@ -96,10 +98,18 @@ export function memberBase(
 export function readFormat(value: unknown, allowed: ReadonlySet<string>, where: Where): string | undefined {
   if (value === undefined) return undefined;
   if (isPlainObject(value) && value.type === 'link' && allowed.has('link')) return 'link';
-  if (typeof value !== 'string' || !allowed.has(value)) {
-    throw new ModelError(`format must be one of ${[...allowed].join(', ')}`, where);
+  // `number_2`: a number with that many decimals (Cube 1.x).
+  if (typeof value !== 'string' || (!allowed.has(value) && !(allowed.has('number') && /^number_\d$/.test(value)))) {
+    throw new ModelError(`format must be one of ${[...allowed].join(', ')}, number_0 … number_9`, where);
   }
   return value;
+}
+
+/** `currency: USD` next to `format: currency`: an ISO 4217 code. */
+function readCurrency(value: unknown, where: Where): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z]{3}$/.test(value)) throw new ModelError('currency must be a three-letter ISO 4217 code like USD', where);
+  return value.toUpperCase();
 }
 
 export function measureType(value: unknown, where: Where): MeasureType {

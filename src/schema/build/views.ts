@@ -149,6 +149,7 @@ export function buildView(state: BuildState, def: Definition, cubes: ReadonlyMap
       shortTitle: short,
       description: entry.override.description ?? original.description,
       format: entry.override.format ?? original.format,
+      currency: original.currency,
       meta: entry.override.meta ?? original.meta,
       public: head.public,
     };
