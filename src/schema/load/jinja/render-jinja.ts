@@ -53,9 +53,39 @@ export interface JinjaOptions {
   readonly compileContext: CompileContext;
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The first Python helper a file's Jinja blocks (`{{ }}`, `{% %}`) use, with its line. */
+function pythonHelperUse(content: string, helpers: readonly PythonHelper[]): { helper: PythonHelper; line: number } | undefined {
+  for (const block of content.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
+    for (const helper of helpers) {
+      const name = escapeRegExp(helper.name);
+      const use =
+        helper.kind === 'function'
+          ? new RegExp(`(^|[^\\w.])${name}\\s*\\(`)
+          : helper.kind === 'filter'
+            ? new RegExp(`\\|\\s*${name}\\b`)
+            : new RegExp(`(^|[^\\w.])${name}\\b`);
+      const found = use.exec(block[0]);
+      if (found) return { helper, line: content.slice(0, (block.index ?? 0) + found.index).split('\n').length };
+    }
+  }
+  return undefined;
+}
+
+function pythonRefusal(fileName: string, helper: PythonHelper, line: number | undefined): LocatedModelError {
+  return new LocatedModelError(
+    `uses the Python ${helper.kind} '${helper.name}' from ${helper.file}, which Tessera cannot run; rewrite it as a Jinja macro`,
+    { file: fileName, line },
+  );
+}
+
 /** Renders one model file's Jinja; `fileName` is how errors name it. */
 export function renderJinja(fileName: string, content: string, options: JinjaOptions): string {
   checkCompileContextPaths(fileName, content, options.compileContext);
+  // A helper's result may vanish from the output (`{% set m = dbt_model('x') %}{{ m.table }}`), so its use is found in the source.
+  const use = pythonHelperUse(content, options.python);
+  if (use) throw pythonRefusal(fileName, use.helper, use.line);
   // A fresh environment per file: a panic inside the WASM engine would poison a shared one.
   const env = new Environment();
   // Cube renders with Python's Jinja semantics: `'x'.endswith('d')`, `dict.items()`.
@@ -90,15 +120,7 @@ export function renderJinja(fileName: string, content: string, options: JinjaOpt
     env.free();
   }
   const used = MARKER.exec(out);
-  if (used) {
-    const helper = options.python[Number(used[1])] as PythonHelper;
-    const call = new RegExp(`\\b${helper.name}\\b`);
-    const at = content.split('\n').findIndex((l) => call.test(l));
-    const line = at < 0 ? undefined : at + 1;
-    throw new LocatedModelError(
-      `uses the Python ${helper.kind} '${helper.name}' from ${helper.file}, which Tessera cannot run; rewrite it as a Jinja macro`,
-      { file: fileName, line },
-    );
-  }
+  // Reached through a macro of another file: name the helper, without a line in this file.
+  if (used) throw pythonRefusal(fileName, options.python[Number(used[1])] as PythonHelper, undefined);
   return out;
 }
