@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { Logger } from 'pino';
@@ -19,6 +19,7 @@ import { ConfigError, ModelError } from '../errors/engine-error.js';
 import { createApp } from '../server/create-app.js';
 import { createAppDeps } from '../server/create-app-deps.js';
 import { createLogger } from '../server/create-logger.js';
+import { watchModel } from '../schema/watch-model.js';
 
 const HELP = `Usage: tessera <command> [options]
 
@@ -28,6 +29,7 @@ Commands:
   seed [--force]   Create and fill the demo tables in DATABASE_URL (or the embedded
                    database). --force drops and recreates them.
   token [options]  Print a signed HS256 token (see: tessera token --help).
+  validate [dir]   Load the model folder without a database and print every error.
   help             Show this help.
 
 Configuration is read from the environment and tessera.config.{js,mjs,ts} (see README).`;
@@ -58,6 +60,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return runExplainCommand(rest, process.env, {
         stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
         stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+      });
+    }
+    case 'validate': {
+      const { runValidateCommand } = await import('./validate-command.js');
+      return runValidateCommand(rest, {
+        stdout: (text) => process.stdout.write(`${text}\n`),
+        stderr: (text) => process.stderr.write(`${text}\n`),
+        defaultDir: async () => (await loadConfig()).schemaPath,
       });
     }
     case 'help':
@@ -122,9 +132,20 @@ async function serve(): Promise<number> {
   let server: Server;
   try {
     const deps = await createAppDeps({ config, db, logger });
-    const app = createApp(deps);
+    let app = createApp(deps);
+    // Outside production a model edit that compiles replaces the app; a broken one is logged and the last good model keeps serving.
+    if (!config.production) {
+      watchModel(config.schemaPath, {
+        currentVersion: deps.model.version,
+        onReload: (model) => {
+          app = createApp(Object.freeze({ ...deps, model }));
+          logger.info({ version: model.version }, 'model reloaded');
+        },
+        onError: (errors) => logger.error({ errors: errors.map((e) => e.message) }, 'model not reloaded; the last good model keeps serving'),
+      });
+    }
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
+      const s = createServer((req, res) => app(req, res)).listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
     });
   } catch (err) {

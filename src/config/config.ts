@@ -31,6 +31,8 @@ export interface ConfigHooks {
   readonly checkAuth?: ((req: unknown, auth: string | undefined) => unknown) | undefined;
   readonly queryRewrite?: ((query: unknown, ctx: { securityContext: SecurityContext }) => unknown) | undefined;
   readonly contextToGroups?: ((ctx: { securityContext: SecurityContext }) => unknown) | undefined;
+  /** Cube's `contextToAppId`: names the compiled model of a model that reads COMPILE_CONTEXT (issue 11). */
+  readonly contextToAppId?: ((ctx: { securityContext: SecurityContext }) => unknown) | undefined;
   /** A zod schema (anything with `safeParse`). */
   readonly securityContextSchema?: { safeParse(v: unknown): { success: boolean; error?: unknown; data?: unknown } } | undefined;
 }

@@ -38,7 +38,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Keys a Tessera config file may export; anything else is a typo and stops start-up. */
 const FILE_KEYS = [
   'apiSecrets', 'schemaPath', 'jwt', 'checkAuth', 'queryRewrite', 'queryTransformer',
-  'contextToGroups', 'securityContextSchema',
+  'contextToGroups', 'securityContextSchema', 'contextToAppId',
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -104,6 +104,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     queryRewrite: fromFileOr('queryRewrite', 'queryRewrite', fileOptions.queryRewrite, undefined),
     queryTransformer: fromFileOr('queryTransformer', 'queryTransformer', fileOptions.queryTransformer, undefined),
     contextToGroups: fromFileOr('contextToGroups', 'contextToGroups', fileOptions.contextToGroups, undefined),
+    contextToAppId: fromFileOr('contextToAppId', 'contextToAppId', fileOptions.contextToAppId, undefined),
     securityContextSchema: fromFileOr('securityContextSchema', 'securityContextSchema',
       fileOptions.securityContextSchema, undefined),
     authMode: fromEnv('authMode', 'TESSERA_AUTH'),
@@ -168,6 +169,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     checkAuth: o.checkAuth as ConfigHooks['checkAuth'],
     queryRewrite: (o.queryRewrite ?? o.queryTransformer) as ConfigHooks['queryRewrite'],
     contextToGroups: o.contextToGroups as ConfigHooks['contextToGroups'],
+    contextToAppId: o.contextToAppId as ConfigHooks['contextToAppId'],
     securityContextSchema: o.securityContextSchema as ConfigHooks['securityContextSchema'],
   });
 
@@ -295,6 +297,7 @@ const rawSchema = z.object({
   queryRewrite: fn,
   queryTransformer: fn,
   contextToGroups: fn,
+  contextToAppId: fn,
   securityContextSchema: z.custom<object>(
     (v) => (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function',
     'must be a zod schema (an object with safeParse)',
