@@ -3,12 +3,13 @@
  * config and model: queryRewrite, then access policies, plus /meta visibility.
  */
 import type { AuthResult } from '../auth/auth-result.js';
-import type { Config } from '../config/config.js';
+import { securityOf, type Config } from '../config/config.js';
 import type { ReadSet, ValidatedQuery } from '../query/validated-query.js';
 import type { Model } from '../schema/model.js';
-import { applyAccessPolicies } from './apply-access-policies.js';
+import { applyAccessPolicies, readSources } from './apply-access-policies.js';
 import { applyQueryRewrite } from './apply-query-rewrite.js';
 import { resolveGroups } from './resolve-groups.js';
+import { checkSecurityFilterClaims } from './security-filter-claims.js';
 import { visibleMembers } from './visible-members.js';
 
 export interface QueryPolicyStages {
@@ -27,14 +28,21 @@ export function createQueryPolicies(config: Config, model: Model): QueryPolicySt
   const { queryRewrite, contextToGroups } = config.hooks;
   // As in Cube, a model without policies skips the step entirely (contextToGroups is not even called).
   const policed = [...model.cubes.values()].some((c) => (c.accessPolicy?.length ?? 0) > 0);
+  const { missingClaims } = securityOf(config);
   return Object.freeze({
     rewrite:
       queryRewrite === undefined
         ? undefined
         : (query: Record<string, unknown>, auth: AuthResult) => applyQueryRewrite(query, auth, queryRewrite, (q) => q),
-    restrict: async (query: ValidatedQuery, auth: AuthResult, _read?: ReadSet) =>
-      policed ? applyAccessPolicies(query, model, auth, await resolveGroups(auth, contextToGroups)) : query,
+    restrict: async (query: ValidatedQuery, auth: AuthResult, read?: ReadSet) => {
+      const sources = readSources(query, model, read);
+      // Runs with or without access policies: a `.filter()` whose claims are all missing is the leak either way.
+      if (missingClaims === 'refuse') checkSecurityFilterClaims(model, sources.cubes, auth.securityContext);
+      if (!policed) return query;
+      const groups = await resolveGroups(auth, contextToGroups);
+      return applyAccessPolicies(query, model, auth, groups, { read: sources, missingClaims });
+    },
     visibleMembers: async (auth: AuthResult) =>
-      policed ? visibleMembers(model, auth, await resolveGroups(auth, contextToGroups)) : undefined,
+      policed ? visibleMembers(model, auth, await resolveGroups(auth, contextToGroups), missingClaims === 'refuse') : undefined,
   });
 }

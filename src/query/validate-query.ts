@@ -54,8 +54,8 @@ function requireDimension(model: Model, name: string, where: string): Dimension 
   return m;
 }
 
-const hidden = (name: string) =>
-  new EngineError('ERR_QUERY_HIDDEN_MEMBER', `You requested hidden member: ${name}`);
+/** A hidden member is refused exactly like an unknown one, wherever it appears, so no answer reveals that it exists. */
+const hidden = (name: string) => unknownMember(name);
 
 const LIKE_OPS: readonly FilterOperator[] = ['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith'];
 const COMPARE_OPS: readonly FilterOperator[] = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte'];
@@ -122,6 +122,7 @@ function validateFilter(f: WireFilter, scope: FilterScope, path: string): Filter
   const name = f.member ?? f.dimension;
   if (!name || (f.member && f.dimension)) throw bad(`Filter ${path} needs exactly one of member or dimension`);
   const member = findMember(scope.model, name);
+  if (!visible(member, scope.model)) throw hidden(name);
   if (member.kind === 'segment') throw bad(`Filter ${path} cannot use segment ${name}; use segments instead`);
   const op = f.operator;
   let values = normaliseValues(f.values);
@@ -190,7 +191,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
   for (const td of wire.timeDimensions ?? []) {
     const dim = requireDimension(model, td.dimension, 'timeDimensions');
     if (dim.type !== 'time') throw bad(`${td.dimension} is not a time dimension`);
-    if (td.granularity && !visible(dim, model)) throw hidden(td.dimension);
+    if (!visible(dim, model)) throw hidden(td.dimension);
     if (td.compareDateRange) throw bad('compareDateRange must be expanded before validation');
     const dateRange = td.dateRange === undefined ? undefined : resolveDateRange(td.dateRange, zone, opts.nowMs);
     timeDimensions.push(Object.freeze({ dimension: td.dimension, granularity: td.granularity, dateRange }));
@@ -199,6 +200,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
   const segments = [...new Set(wire.segments ?? [])];
   for (const s of segments) {
     const m = findMember(model, s);
+    if (!visible(m, model)) throw hidden(s);
     if (m.kind !== 'segment') throw bad(`${s} is not a segment`);
   }
 
@@ -228,7 +230,8 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
     order = entries.map(([key, dir]) => {
       const target = selectable.get(key);
       if (!target) {
-        findMember(model, key.split('.').slice(0, 2).join('.'));
+        const base = key.split('.').slice(0, 2).join('.');
+        if (!visible(findMember(model, base), model)) throw hidden(base);
         throw bad(`Cannot order by ${key}: it is not selected in the query`);
       }
       return Object.freeze([target, dir] as const);

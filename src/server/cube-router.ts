@@ -2,7 +2,8 @@
  * Cube's REST API: /load, /sql, /dry-run and /meta, each behind the authenticate stage.
  */
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { EngineError } from '../errors/engine-error.js';
+import { EngineError, isEngineError } from '../errors/engine-error.js';
+import type { AnonymousRateLimiter } from '../operator/create-anonymous-rate-limiter.js';
 import type { ApiScope, AuthResult } from '../auth/auth-result.js';
 import type { AppDeps } from './app-deps.js';
 import { requireScope } from '../operator/require-scope.js';
@@ -16,6 +17,8 @@ export interface CubeRouterOptions {
   readonly afterAuth?: readonly RequestHandler[] | undefined;
   /** Members the caller may see in /meta (access policies); all public members when absent. */
   readonly visibleMembers?: ((auth: AuthResult) => Promise<ReadonlySet<string> | undefined>) | undefined;
+  /** Counts requests that carry no credential or fail to authenticate, per client address. */
+  readonly anonymousLimiter?: AnonymousRateLimiter | undefined;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -34,14 +37,30 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   const router = Router();
   const pipeline: PipelineDeps = { config: deps.config, model: deps.model, db: deps.db, policies: options.policies };
 
+  const anonymous = options.anonymousLimiter;
   const authenticate: RequestHandler = (req, res, next) => {
+    // Answers may hold one tenant's rows: no shared cache may keep them, errors included.
+    res.set('Cache-Control', 'no-store');
+    // headersDistinct keeps every copy of a repeated header, so a second Authorization cannot hide.
     deps
-      .authenticate({ headers: req.headers, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
-      .then((result) => {
+      .authenticate({ headers: req.headersDistinct, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
+      .then(async (result) => {
+        if (result.via === 'dev' && anonymous !== undefined) await anonymous.count(req);
         res.locals.auth = result;
         next();
       })
-      .catch(next);
+      .catch(async (error: unknown) => {
+        let answer = error;
+        // A failed authentication counts too; past the limit the 429 replaces the auth error.
+        if (anonymous !== undefined && isEngineError(error) && error.code.startsWith('ERR_AUTH_')) {
+          try {
+            await anonymous.count(req);
+          } catch (limited) {
+            answer = limited;
+          }
+        }
+        next(answer);
+      });
   };
 
   const route = (scope: ApiScope, handler: Handler): RequestHandler[] => [
