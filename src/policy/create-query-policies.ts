@@ -9,6 +9,7 @@ import type { Model } from '../schema/model.js';
 import { applyAccessPolicies, readSources } from './apply-access-policies.js';
 import { applyQueryRewrite } from './apply-query-rewrite.js';
 import { resolveGroups } from './resolve-groups.js';
+import { checkSchemaClaims } from './check-schema-claims.js';
 import { checkSecurityFilterClaims } from './security-filter-claims.js';
 import { visibleMembers } from './visible-members.js';
 
@@ -29,6 +30,7 @@ export function createQueryPolicies(config: Config, model: Model): QueryPolicySt
   // As in Cube, a model without policies skips the step entirely (contextToGroups is not even called).
   const policed = [...model.cubes.values()].some((c) => (c.accessPolicy?.length ?? 0) > 0);
   const { missingClaims } = securityOf(config);
+  checkSchemaClaims(config.hooks.securityContextSchema, model);
   return Object.freeze({
     rewrite:
       queryRewrite === undefined
