@@ -8,6 +8,8 @@ import type { ApiScope, AuthResult } from '../auth/auth-result.js';
 import type { AppDeps } from './app-deps.js';
 import { requireScope } from '../operator/require-scope.js';
 import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies } from './query-pipeline.js';
+import { namedViews } from '../policy/named-views.js';
+import type { ReadSet } from '../query/validated-query.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
 
@@ -36,6 +38,17 @@ function param(req: Request, name: string): unknown {
 export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {}): Router {
   const router = Router();
   const pipeline: PipelineDeps = { config: deps.config, model: deps.model, db: deps.db, policies: options.policies };
+  /** The pipeline for one request: its restrict stage also learns the views the request names. */
+  const pipelineFor = (rawQuery: unknown): PipelineDeps => {
+    const restrict = options.policies?.restrict;
+    const views = restrict === undefined ? [] : namedViews(rawQuery, deps.model);
+    if (restrict === undefined || views.length === 0) return pipeline;
+    const withViews = (read: ReadSet | undefined): ReadSet => ({
+      cubes: read?.cubes ?? [],
+      views: [...new Set([...(read?.views ?? []), ...views])],
+    });
+    return { ...pipeline, policies: { ...options.policies, restrict: (q, a, read) => restrict(q, a, withViews(read)) } };
+  };
 
   const anonymous = options.anonymousLimiter;
   const authenticate: RequestHandler = (req, res, next) => {
@@ -78,7 +91,9 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   ];
 
   const load: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const rawQuery = param(req, 'query');
+    const run = pipelineFor(rawQuery);
+    const prepared = await prepareRequest(rawQuery, run, auth(res));
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
@@ -86,7 +101,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
         `'${prepared.queryType}' query type is not supported by the client. Please update the client.`,
       );
     }
-    const results = await executeRequest(prepared, pipeline, auth(res));
+    const results = await executeRequest(prepared, run, auth(res));
     if (multi) {
       res.json({ queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false });
     } else {
@@ -95,7 +110,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const sql: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
     const entries = prepared.queries.map((p) => ({
       sql: [p.compiled.sql, p.compiled.params],
       timeDimensionAlias: p.compiled.columns.find((c) => c.kind === 'timeDimension')?.alias,
@@ -116,7 +131,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const dryRun: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
     const normalizedQueries = prepared.queries.map((p) => normalizedQuery(p.query));
     res.json({
       queryType: prepared.queryType,
