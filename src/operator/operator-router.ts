@@ -89,27 +89,33 @@ function readCookie(header: string | undefined, name: string): string | undefine
  * A key's context must be given explicitly and read as a token payload would be; `allTenants: true`
  * (with no context) is the separate choice of a key that sees every tenant.
  */
-function keyContext(body: { securityContext?: Record<string, unknown> | undefined; allTenants?: true | undefined }, deps: AppDeps) {
+function keyContext(
+  body: { securityContext?: Record<string, unknown> | undefined; allTenants?: true | undefined },
+  raw: unknown,
+  deps: AppDeps,
+) {
   if (body.allTenants === true) {
     if (body.securityContext !== undefined) {
       throw new EngineError('ERR_BAD_REQUEST', 'Give either securityContext or allTenants: true, not both.');
     }
     return {};
   }
-  if (body.securityContext === undefined || Object.keys(body.securityContext).length === 0) {
+  if (body.securityContext === undefined || (Object.keys(body.securityContext).length === 0 && !hasOwnProto(raw))) {
     throw new EngineError(
       'ERR_BAD_REQUEST',
       'securityContext is required and must name at least one claim; a key for every tenant needs allTenants: true.',
     );
   }
   try {
-    const { securityContext } = deriveSecurityContext(body.securityContext, deps.config.jwt.claimsNamespace, 'securityContext');
+    const { securityContext } = deriveSecurityContext(raw, deps.config.jwt.claimsNamespace, 'securityContext');
     checkContextSchema(deps.config.hooks.securityContextSchema, securityContext);
   } catch (cause) {
     throw new EngineError('ERR_BAD_REQUEST', `${isEngineError(cause) ? cause.message : 'securityContext is invalid'}.`, { cause });
   }
   return body.securityContext;
 }
+
+const hasOwnProto = (value: unknown): boolean => typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__');
 
 function keyView(record: ApiKeyRecord) {
   return {
@@ -340,7 +346,8 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
   router.post('/keys', jsonBody(), async (req, res) => {
     await requireSession(req, res);
     const body = parseOperatorInput(createKeyBody, req.body);
-    const securityContext = keyContext(body, deps);
+    // The raw body keeps a `__proto__` key that the parsed one has already turned into a prototype.
+    const securityContext = keyContext(body, (req.body as { securityContext?: unknown } | undefined)?.securityContext, deps);
     const nowDate = new Date(now());
     const expiresAt = body.expiresAt === undefined ? null : new Date(body.expiresAt);
     if (expiresAt !== null && expiresAt.getTime() <= nowDate.getTime()) {

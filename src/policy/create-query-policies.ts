@@ -9,6 +9,7 @@ import type { Model } from '../schema/model.js';
 import { applyAccessPolicies, readSources } from './apply-access-policies.js';
 import { applyQueryRewrite } from './apply-query-rewrite.js';
 import { resolveGroups } from './resolve-groups.js';
+import { missingClaimsAllowed } from '../schema/security-context-proxy.js';
 import { checkSchemaClaims } from './check-schema-claims.js';
 import { checkSecurityFilterClaims } from './security-filter-claims.js';
 import { visibleMembers } from './visible-members.js';
@@ -38,11 +39,13 @@ export function createQueryPolicies(config: Config, model: Model): QueryPolicySt
         : (query: Record<string, unknown>, auth: AuthResult) => applyQueryRewrite(query, auth, queryRewrite, (q) => q),
     restrict: async (query: ValidatedQuery, auth: AuthResult, read?: ReadSet) => {
       const sources = readSources(query, model, read);
+      // An all-tenants API key (or the matchAll switch) is the explicit choice of Cube's reading.
+      const refuse = missingClaims === 'refuse' && !missingClaimsAllowed(auth.securityContext);
       // Runs with or without access policies: a `.filter()` whose claims are all missing is the leak either way.
-      if (missingClaims === 'refuse') checkSecurityFilterClaims(model, sources.cubes, auth.securityContext);
+      if (refuse) checkSecurityFilterClaims(model, sources.cubes, auth.securityContext);
       if (!policed) return query;
       const groups = await resolveGroups(auth, contextToGroups);
-      return applyAccessPolicies(query, model, auth, groups, { read: sources, missingClaims });
+      return applyAccessPolicies(query, model, auth, groups, { read: sources, missingClaims: refuse ? 'refuse' : 'matchAll' });
     },
     visibleMembers: async (auth: AuthResult) =>
       policed ? visibleMembers(model, auth, await resolveGroups(auth, contextToGroups), missingClaims === 'refuse') : undefined,
