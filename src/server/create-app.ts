@@ -82,7 +82,8 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  app.use(express.json({ limit: '1mb' }));
+  // Only the Cube API parses here: the operator API reads its own small bodies, after its own checks.
+  const jsonBody = express.json({ limit: '1mb' });
   // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
   const policies = createQueryPolicies(deps.config, deps.model);
   if (securityOf(deps.config).missingClaims === 'matchAll') {
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
   app.use(
     '/cubejs-api/v1',
+    jsonBody,
     createCubeRouter(deps, {
       afterAuth: [createQueryRateLimiter(deps)],
       policies,
