@@ -23,6 +23,10 @@ export const authErrors = {
     ),
   contextNotObject: (what: string, value: unknown): EngineError =>
     new EngineError('ERR_AUTH_CONTEXT_NOT_OBJECT', `${what} must be a JSON object, got ${describeType(value)}`),
+  ambiguous: (reason: string): EngineError =>
+    new EngineError('ERR_AUTH_AMBIGUOUS_CREDENTIALS', 'The request must carry exactly one credential, in one header', {
+      cause: asCause(reason),
+    }),
   contextInvalid: (message: string, reason?: unknown): EngineError =>
     new EngineError('ERR_AUTH_CONTEXT_INVALID', message, reason === undefined ? {} : { cause: asCause(reason) }),
 };

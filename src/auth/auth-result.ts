@@ -16,4 +16,6 @@ export interface AuthResult {
   readonly scopes: readonly ApiScope[];
   /** A stable caller id for rate limiting (`sub`, key id, …), if any. */
   readonly subject?: string | undefined;
+  /** An API key the operator created explicitly for every tenant: missing claims match all rows for it. */
+  readonly allTenants?: boolean | undefined;
 }

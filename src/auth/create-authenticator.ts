@@ -6,9 +6,10 @@
  * by its header `alg` to the HS256 secrets or the JWKS verifier, each with its
  * own allowlist taken from config, never from the token.
  */
-import type { Config } from '../config/config.js';
+import { securityOf, type Config, type SecurityConfig } from '../config/config.js';
 import { ConfigError } from '../errors/engine-error.js';
 import type { SecurityContext } from '../schema/model.js';
+import { allowMissingClaims } from '../schema/security-context-proxy.js';
 import type { AuthRequest, Authenticate } from '../server/app-deps.js';
 import type { ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { authErrors, isPlainObject } from './auth-errors.js';
@@ -47,23 +48,27 @@ export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}
 
   const verified = new Map<string, { readonly result: AuthResult; readonly untilMs: number }>();
 
+  const security = securityOf(config);
+  const derive = (value: unknown, what: string, allTenants = false) => {
+    const derived = deriveSecurityContext(value, config.jwt.claimsNamespace, what);
+    checkContextSchema(hooks.securityContextSchema, derived.securityContext);
+    if (allTenants || security.missingClaims === 'matchAll') allowMissingClaims(derived.securityContext);
+    return derived;
+  };
   const finish = (via: AuthResult['via'], value: unknown, what: string): AuthResult => {
-    const { rawContext, securityContext } = deriveSecurityContext(value, config.jwt.claimsNamespace, what);
-    checkContextSchema(hooks.securityContextSchema, securityContext);
+    const { rawContext, securityContext } = derive(value, what);
     return Object.freeze({ via, rawContext, securityContext, scopes: ALL_SCOPES, subject: subjectOf(rawContext, securityContext) });
   };
 
   return async (req: AuthRequest): Promise<AuthResult> => {
     const credential = extractCredential(req.headers, { apiKeys: deps.apiKeys !== undefined });
-    if (credential.kind === 'ambiguous') throw authErrors.invalidToken('an authorization header was sent more than once');
+    if (credential.kind === 'ambiguous') throw authErrors.ambiguous(credential.reason);
 
     if (credential.kind === 'apiKey' && deps.apiKeys !== undefined) {
       const result = await deps.apiKeys(credential.token, req);
-      if (!isPlainObject(result.securityContext)) {
-        throw authErrors.contextNotObject("The API key's security context", result.securityContext);
-      }
-      checkContextSchema(hooks.securityContextSchema, result.securityContext);
-      return result;
+      // A key's bound context is read exactly as a token payload would be (u merge, namespace, __proto__).
+      const { rawContext, securityContext } = derive(result.securityContext, "The API key's security context", result.allTenants);
+      return Object.freeze({ ...result, rawContext, securityContext });
     }
     const token = credential.kind === 'none' ? undefined : credential.token;
 
@@ -74,7 +79,7 @@ export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}
 
     if (token === undefined) {
       if (!config.devMode) throw authErrors.missing();
-      return finish('dev', {}, 'The dev-mode context');
+      return finish('dev', security.devSecurityContext ?? {}, 'The dev-mode context (devSecurityContext)');
     }
 
     const cached = verified.get(token);
@@ -95,6 +100,7 @@ export function createAuthenticator(config: Config, deps: AuthenticatorDeps = {}
       throw authErrors.invalidToken(`alg ${header.alg} is not accepted by this configuration`);
     }
     checkCognitoClaims(payload, config.jwt);
+    checkLifetime(payload, security, clock());
     const result = finish(via, payload, 'The token payload');
     if (via === 'jwt') remember(token, result, payload);
     return result;
@@ -156,6 +162,20 @@ function planVerification(config: Config): VerificationPlan {
     throw new ConfigError('apiSecrets', 'nothing can verify tokens: set CUBEJS_API_SECRET, jwt.jwkUrl or checkAuth');
   }
   return { hsAllowed, asymmetric };
+}
+
+/** In production a token must expire, and no token may live longer than `maxTokenLifetimeSec`. */
+function checkLifetime(payload: unknown, security: SecurityConfig, nowMs: number): void {
+  const claims = isPlainObject(payload) ? payload : {};
+  const exp = typeof claims.exp === 'number' ? claims.exp : undefined;
+  const max = security.maxTokenLifetimeSec;
+  if (exp === undefined) {
+    if (security.requireTokenExp || max !== undefined) throw authErrors.invalidToken('the token has no exp claim');
+    return;
+  }
+  if (max === undefined) return;
+  const issuedAt = typeof claims.iat === 'number' ? Math.min(claims.iat, nowMs / 1000) : nowMs / 1000;
+  if (exp - issuedAt > max) throw authErrors.invalidToken(`the token lives longer than ${max} seconds`);
 }
 
 /** A stable caller id for rate limiting: `sub`, else the user id. */

@@ -12,13 +12,19 @@ export interface DerivedContext {
 
 /**
  * `rawContext` is the payload as it came; `securityContext` is `payload[claimsNamespace]`
- * when a namespace is configured, else the payload with a legacy `u` object merged in
- * (`{...payload, ...payload.u}` without `u`).
+ * when a namespace is configured, else the payload with a legacy `u` object merged UNDER the
+ * top-level claims (`{...payload.u, ...payload}` without `u`), so `u` can never override a
+ * top-level claim such as `tenant_id`. Token payloads, API key contexts, checkAuth and the
+ * dev-mode context all go through here. A `__proto__` key anywhere is refused.
  * @param what names the value in error messages, e.g. "The token payload".
  */
 export function deriveSecurityContext(value: unknown, claimsNamespace: string | undefined, what: string): DerivedContext {
   if (!isPlainObject(value)) throw authErrors.contextNotObject(what, value);
   const raw = freezeCopy(value, what);
+  if (hasProtoKey(raw)) {
+    // JSON.parse makes `__proto__` an own key; claims under it would be invisible to the model yet look present.
+    throw authErrors.contextInvalid(`${what} must not contain a __proto__ key`);
+  }
 
   if (claimsNamespace !== undefined) {
     if (!Object.hasOwn(raw, claimsNamespace)) {
@@ -34,9 +40,15 @@ export function deriveSecurityContext(value: unknown, claimsNamespace: string | 
     const { u, ...rest } = raw;
     // A non-object `u` would silently drop USER_CONTEXT and turn its filters into `1 = 1`.
     if (!isPlainObject(u)) throw authErrors.contextNotObject('The legacy u claim', u);
-    return Object.freeze({ rawContext: raw, securityContext: Object.freeze({ ...rest, ...u }) });
+    return Object.freeze({ rawContext: raw, securityContext: Object.freeze({ ...u, ...rest }) });
   }
   return Object.freeze({ rawContext: raw, securityContext: raw });
+}
+
+function hasProtoKey(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object' || depth > 32) return false;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return true;
+  return Object.values(value).some((child) => hasProtoKey(child, depth + 1));
 }
 
 /** A deep, frozen copy, so nothing later (or a checkAuth hook) can change a context under our feet. */

@@ -1,5 +1,6 @@
 /**
- * Where a credential comes from, following Cube's gateway rules.
+ * Where a credential comes from, following Cube's gateway rules, with one security
+ * context per request: a repeated header, or credentials that disagree, are ambiguous.
  */
 import type { AuthRequest } from '../server/app-deps.js';
 import { API_KEY_PREFIX } from './api-key-authenticator.js';
@@ -8,35 +9,51 @@ export type Credential =
   | { readonly kind: 'none' }
   | { readonly kind: 'token'; readonly token: string }
   | { readonly kind: 'apiKey'; readonly token: string }
-  /** A header sent several times cannot be trusted to mean one credential. */
-  | { readonly kind: 'ambiguous' };
+  /** Several credentials, or one header sent several times: no single security context. */
+  | { readonly kind: 'ambiguous'; readonly reason: string };
 
+const AUTH_HEADERS = ['x-cube-authorization', 'authorization'] as const;
+
+/**
+ * The one value of a header, `undefined` when absent or empty, `null` when sent more than once.
+ * Callers hand `req.headersDistinct`, since Node keeps only the first `Authorization` and
+ * joins repeated custom headers with `, `.
+ */
 function single(value: string | string[] | undefined): string | undefined | null {
-  if (Array.isArray(value)) return value.length === 1 ? value[0] : null;
-  return value;
+  const values = (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v) => v.trim() !== '');
+  if (values.length > 1) return null;
+  return values[0]?.trim();
+}
+
+/** `Bearer x`, `JWT x` → `x`; a single part is a raw token (Cube's rule). */
+function tokenOf(header: string): string | undefined {
+  const parts = header.split(' ', 2);
+  const token = parts.length === 1 ? parts[0] : parts[1];
+  return token === undefined || token === '' ? undefined : token;
 }
 
 /**
- * Reads the token the way Cube does: `x-cube-authorization` if present, else
- * `Authorization`; split on a space, one part is a raw token, two parts keep
- * the second (`Bearer x`, `JWT x`). An empty token counts as missing.
- * When API keys are enabled, `X-API-Key` (or a `tsk_` bearer token) is an API key.
+ * Reads the token the way Cube does: `x-cube-authorization` if present, else `Authorization`;
+ * when API keys are enabled, `X-API-Key` (or a `tsk_` bearer token) is an API key. Unlike Cube,
+ * credentials in several places must all be the same one.
  */
 export function extractCredential(headers: AuthRequest['headers'], options: { readonly apiKeys: boolean }): Credential {
-  if (options.apiKeys) {
-    const apiKey = single(headers['x-api-key']);
-    if (apiKey === null) return { kind: 'ambiguous' };
-    if (apiKey !== undefined && apiKey !== '') return { kind: 'apiKey', token: apiKey };
+  const found: string[] = [];
+  for (const name of AUTH_HEADERS) {
+    const value = single(headers[name]);
+    if (value === null) return { kind: 'ambiguous', reason: `the ${name} header was sent more than once` };
+    const token = value === undefined ? undefined : tokenOf(value);
+    if (token !== undefined) found.push(token);
   }
-
-  const cube = single(headers['x-cube-authorization']);
-  const standard = single(headers['authorization']);
-  if (cube === null || (cube === undefined && standard === null)) return { kind: 'ambiguous' };
-  const header = cube !== undefined && cube !== '' ? cube : standard;
-  if (header === undefined || header === null || header === '') return { kind: 'none' };
-
-  const parts = header.split(' ', 2);
-  const token = parts.length === 1 ? parts[0] : parts[1];
-  if (token === undefined || token === '') return { kind: 'none' };
-  return options.apiKeys && token.startsWith(API_KEY_PREFIX) ? { kind: 'apiKey', token } : { kind: 'token', token };
+  if (options.apiKeys) {
+    const key = single(headers['x-api-key']);
+    if (key === null) return { kind: 'ambiguous', reason: 'the x-api-key header was sent more than once' };
+    if (key !== undefined) found.push(key);
+  }
+  const distinct = [...new Set(found)];
+  if (distinct.length > 1) return { kind: 'ambiguous', reason: 'different credentials were sent in several headers' };
+  const token = distinct[0];
+  if (token === undefined) return { kind: 'none' };
+  const isKey = options.apiKeys && (token.startsWith(API_KEY_PREFIX) || single(headers['x-api-key']) === token);
+  return isKey ? { kind: 'apiKey', token } : { kind: 'token', token };
 }

@@ -81,12 +81,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Loads config; outside production with no database and no secret, a dev secret kept in the data dir signs the printed token. */
+/** What a tokenless dev-mode request of the demo speaks for: the printed token's user (issue 12). */
+const DEMO_DEV_CONTEXT = Object.freeze({ sub: `user-${DEMO_USER_ID}`, u: Object.freeze({ id: DEMO_USER_ID }), tenant_id: DEMO_TENANT_ID });
+
+/**
+ * Loads config; outside production with no database and no secret (the demo), a dev secret kept in the
+ * data dir signs the printed token, and tokenless requests get the demo user's context unless one is configured.
+ */
 async function loadServeConfig(): Promise<Config> {
   const first = await loadConfig();
   if (first.database.url || first.production || first.apiSecrets.length > 0) return first;
   const devSecret = readOrCreateDevSecret(dataDirOf(first));
-  return loadConfig({ devSecret });
+  return loadConfig({ devSecret, devSecurityContext: DEMO_DEV_CONTEXT });
 }
 
 const dataDirOf = (config: Config): string => config.dataDir ?? path.resolve('.tessera');
@@ -179,7 +185,9 @@ function banner(config: Config, port: number, embedded: boolean): string {
   }
   if (config.devMode) {
     lines.push(
-      'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token are answered with an empty security context.',
+      config.security?.devSecurityContext === undefined
+        ? 'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token get an empty security context, so cubes filtered by missing claims answer 403.'
+        : 'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token get devSecurityContext.',
       `  ${curl('')}`,
     );
   }

@@ -89,4 +89,36 @@ export interface Config {
   readonly logLevel: string;
   /** TESSERA_CORS_ORIGINS: browser origins allowed to call the API (`*` for any); none by default. */
   readonly corsOrigins?: readonly string[] | undefined;
+  /** Fail-closed switches of issue 12; absent in hand-built configs, which then get `DEFAULT_SECURITY`. */
+  readonly security?: SecurityConfig | undefined;
 }
+
+/** How Tessera treats missing claims, tokens, setup and anonymous callers (issue 12). */
+export interface SecurityConfig {
+  /**
+   * `refuse` (default): a cube whose every `.filter()` claim is missing, an `unsafeValue()` of a
+   * missing claim and a policy condition reading one are refused. `matchAll`: Cube's `1 = 1`.
+   */
+  readonly missingClaims: 'refuse' | 'matchAll';
+  /** The context of a dev-mode request without a token; without it such requests get `{}`. */
+  readonly devSecurityContext?: SecurityContext | undefined;
+  /** Tokens without `exp` are refused (always in production). */
+  readonly requireTokenExp: boolean;
+  /** The longest accepted token lifetime (`exp` − `iat`, else `exp` − now); no cap when absent. */
+  readonly maxTokenLifetimeSec?: number | undefined;
+  /** TESSERA_SETUP_TOKEN: the one-time token production first-run setup needs in `X-Setup-Token`. */
+  readonly setupToken?: string | undefined;
+  /** Requests without credentials allowed per client address per window. */
+  readonly anonymousRateLimit: number;
+  readonly anonymousRateWindowSec: number;
+}
+
+export const DEFAULT_SECURITY: SecurityConfig = Object.freeze({
+  missingClaims: 'refuse',
+  requireTokenExp: false,
+  anonymousRateLimit: 300,
+  anonymousRateWindowSec: 60,
+});
+
+/** The security switches of a config, defaults filled in. */
+export const securityOf = (config: Config): SecurityConfig => config.security ?? DEFAULT_SECURITY;

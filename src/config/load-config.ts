@@ -21,6 +21,8 @@ export interface LoadConfigOptions {
    * production when no secret is configured; dev mode stays on.
    */
   readonly devSecret?: string;
+  /** The demo's dev-mode context, used when neither the config file nor the environment sets one. */
+  readonly devSecurityContext?: Readonly<Record<string, unknown>>;
 }
 
 /** Config files looked up in the working directory, in this order. */
@@ -39,6 +41,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const FILE_KEYS = [
   'apiSecrets', 'schemaPath', 'jwt', 'checkAuth', 'queryRewrite', 'queryTransformer',
   'contextToGroups', 'securityContextSchema', 'contextToAppId',
+  'devSecurityContext', 'missingClaims',
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -123,6 +126,15 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     logLevel: fromEnv('logLevel', 'LOG_LEVEL', 'TESSERA_LOG_LEVEL'),
     dataDir: fromEnv('dataDir', 'TESSERA_DATA_DIR'),
     seedOnStart: fromEnv('seedOnStart', 'TESSERA_SEED'),
+    // Issue 12: fail-closed switches.
+    missingClaims: fromFileOr('missingClaims', 'missingClaims', fileOptions.missingClaims,
+      fromEnv('missingClaims', 'TESSERA_MISSING_CLAIMS')),
+    devSecurityContext: fromFileOr('devSecurityContext', 'devSecurityContext', fileOptions.devSecurityContext,
+      fromEnv('devSecurityContext', 'TESSERA_DEV_SECURITY_CONTEXT')),
+    maxTokenLifetimeSec: fromEnv('maxTokenLifetimeSec', 'TESSERA_JWT_MAX_LIFETIME_SEC'),
+    setupToken: fromEnv('setupToken', 'TESSERA_SETUP_TOKEN'),
+    anonymousRateLimit: fromEnv('anonymousRateLimit', 'TESSERA_ANONYMOUS_RATE_LIMIT'),
+    anonymousRateWindowSec: fromEnv('anonymousRateWindowSec', 'TESSERA_ANONYMOUS_RATE_WINDOW_SEC'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -220,7 +232,17 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     },
     logLevel: o.logLevel,
     corsOrigins: o.corsOrigins,
+    security: {
+      missingClaims: o.missingClaims,
+      devSecurityContext: o.devSecurityContext ?? opts.devSecurityContext,
+      requireTokenExp: production,
+      maxTokenLifetimeSec: o.maxTokenLifetimeSec,
+      setupToken: o.setupToken,
+      anonymousRateLimit: o.anonymousRateLimit,
+      anonymousRateWindowSec: o.anonymousRateWindowSec,
+    },
   };
+
   return deepFreezeData(config);
 }
 
@@ -330,6 +352,23 @@ const rawSchema = z.object({
   logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   dataDir: str.min(1).default('.tessera'),
   seedOnStart: bool.optional().transform((v) => v ?? false),
+  // Issue 12: fail-closed switches.
+  missingClaims: z.enum(['refuse', 'matchAll'], 'must be refuse or matchAll').default('refuse'),
+  devSecurityContext: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      const parsed: unknown = JSON.parse(v);
+      if (isPlainObject(parsed)) return parsed;
+    } catch {
+      // Reported below.
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+    return z.NEVER;
+  }),
+  maxTokenLifetimeSec: wholeNumber(1, 86_400 * 3650).optional(),
+  setupToken: z.string().optional().refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  anonymousRateLimit: int(1, 1_000_000_000, 300),
+  anonymousRateWindowSec: int(1, 86_400, 60),
 });
 
 // ---------------------------------------------------------------------------

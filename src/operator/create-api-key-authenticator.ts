@@ -77,6 +77,7 @@ export function createApiKeyAuthenticator(deps: ApiKeyAuthenticatorDeps): ApiKey
       securityContext: record.securityContext,
       scopes: record.scopes,
       subject: record.id,
+      allTenants: record.allTenants,
     };
     return Object.freeze(result);
   };

@@ -1,6 +1,6 @@
 /**
  * API keys in the metadata schema. Only the SHA-256 of a key is stored, with
- * its first 20 characters for display; the full key is returned once.
+ * `tsk_` and its first 8 hex digits for display; the full key is returned once.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -13,7 +13,11 @@ import { META_TABLES } from './migrate-operator-schema.js';
 export const API_KEY_PATTERN = /^tsk_[0-9a-f]{32}$/;
 /** `key_` + 10 lower-case alphanumerics. */
 export const API_KEY_ID_PATTERN = /^key_[0-9a-z]{10}$/;
-export const KEY_DISPLAY_PREFIX_LENGTH = 20;
+/** `tsk_` and 8 hex digits (32 bits): enough to tell keys apart, too little to help guess one. */
+export const KEY_DISPLAY_PREFIX_LENGTH = 12;
+
+/** What a list or a log may show of a key; older rows stored a longer prefix. */
+export const displayPrefix = (prefix: string): string => prefix.slice(0, KEY_DISPLAY_PREFIX_LENGTH);
 
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -24,6 +28,8 @@ export interface ApiKeyRecord {
   readonly keyHash: string;
   readonly scopes: readonly ApiScope[];
   readonly securityContext: SecurityContext;
+  /** Created with `allTenants: true`: missing claims match all rows for this key. */
+  readonly allTenants: boolean;
   readonly createdAt: Date;
   readonly lastUsedAt: Date | null;
   readonly revokedAt: Date | null;
@@ -34,6 +40,7 @@ export interface NewApiKey {
   readonly name: string;
   readonly scopes: readonly ApiScope[];
   readonly securityContext: SecurityContext;
+  readonly allTenants?: boolean | undefined;
   readonly expiresAt: Date | null;
 }
 
@@ -67,6 +74,7 @@ interface Row {
   key_prefix: string;
   scopes: ApiScope[];
   security_context: SecurityContext;
+  all_tenants: boolean;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
@@ -78,10 +86,11 @@ const toRecord = (row: Row): ApiKeyRecord =>
   Object.freeze({
     id: row.id,
     name: row.name,
-    prefix: row.key_prefix,
+    prefix: displayPrefix(row.key_prefix),
     keyHash: row.key_hash,
     scopes: Object.freeze([...row.scopes]),
     securityContext: deepFreeze(row.security_context),
+    allTenants: row.all_tenants === true,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
@@ -111,6 +120,7 @@ export function createApiKeyStore(knex: Knex, schema: string): ApiKeyStore {
           scopes: [...input.scopes],
           // jsonb through a JSON string, so arrays and nested objects keep their shape.
           security_context: JSON.stringify(input.securityContext),
+          all_tenants: input.allTenants === true,
           created_at: now,
           expires_at: input.expiresAt,
         })

@@ -76,6 +76,15 @@ const MIGRATIONS: readonly NamedMigration[] = [
       });
     },
   },
+  {
+    // Issue 12: a key bound to no tenant is an explicit, recorded choice.
+    name: '002_api_key_all_tenants',
+    async up(knex, schema) {
+      await knex.schema.withSchema(schema).alterTable(META_TABLES.apiKeys, (t) => {
+        t.boolean('all_tenants').notNullable().defaultTo(false);
+      });
+    },
+  },
 ];
 
 function migrationSource(schema: string): Knex.MigrationSource<NamedMigration> {

@@ -54,6 +54,8 @@ export const createKeyBody = z.strictObject({
       `securityContext must be at most ${MAX_CONTEXT_BYTES} bytes of JSON`,
     )
     .optional(),
+  /** Issue 12: the explicit choice of a key bound to no tenant (instead of a securityContext). */
+  allTenants: z.literal(true, 'allTenants can only be true').optional(),
   expiresAt: z.iso
     .datetime({ offset: true, message: 'expiresAt must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z' })
     .optional(),

@@ -6,8 +6,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { OperatorConfig } from '../config/config.js';
+import path from 'node:path';
+import { securityOf, type OperatorConfig } from '../config/config.js';
 import { EngineError, isEngineError } from '../errors/engine-error.js';
+import { checkContextSchema } from '../auth/check-context-schema.js';
+import { deriveSecurityContext } from '../auth/derive-security-context.js';
 import type { AppDeps } from '../server/app-deps.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
 import { API_KEY_ID_PATTERN, createApiKeyStore, type ApiKeyRecord } from './create-api-key-store.js';
@@ -18,11 +21,14 @@ import { createSessionManager, SESSION_COOKIE, type Session } from './create-ses
 import { checkPasswordPolicy } from './check-password-policy.js';
 import { metaSchemaName } from './migrate-operator-schema.js';
 import { createPasswordHasher } from './password-hasher.js';
+import { loadSetupToken } from './setup-token.js';
 import { parseOperatorInput, createKeyBody, listKeysQuery, loginBody, passwordChangeBody, setupBody } from './operator-input.js';
 
 export interface OperatorRouterOptions {
   /** Milliseconds since the epoch; injected so session expiry is testable. */
   readonly now?: (() => number) | undefined;
+  /** Where a generated setup token is printed (standard output by default). */
+  readonly printSetupToken?: ((line: string) => void) | undefined;
 }
 
 const errors = {
@@ -37,7 +43,30 @@ const errors = {
     new EngineError('ERR_AUTH_METHOD_NOT_ALLOWED', `${what} is only available when TESSERA_AUTH=local.`),
   weakPassword: (message: string) => new EngineError('ERR_AUTH_WEAK_PASSWORD', message),
   keyNotFound: () => new EngineError('ERR_NOT_FOUND', 'API key not found or already revoked.'),
+  setupToken: () =>
+    new EngineError('ERR_AUTH_SETUP_TOKEN', 'First-run setup needs the one-time setup token in the X-Setup-Token header.'),
+  crossSite: () => new EngineError('ERR_AUTH_CROSS_SITE', 'Cross-site requests to the operator API are refused.'),
 };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Writes must come from the operator's own pages (or from a non-browser client, which sends
+ * neither header): `Sec-Fetch-Site` other than same-origin/none, or a foreign `Origin`, is refused.
+ */
+function sameOriginWrites(allowedOrigins: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return next(errors.crossSite());
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      const own = `${req.protocol}://${req.get('host') ?? ''}`;
+      if (origin !== own && !allowedOrigins.includes(origin)) return next(errors.crossSite());
+    }
+    next();
+  };
+}
 
 /** The shared password compared through HMACs of equal length, in constant time. */
 function sharedPasswordCheck(password: string | undefined): (candidate: string) => boolean {
@@ -56,6 +85,38 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
+/**
+ * A key's context must be given explicitly and read as a token payload would be; `allTenants: true`
+ * (with no context) is the separate choice of a key that sees every tenant.
+ */
+function keyContext(
+  body: { securityContext?: Record<string, unknown> | undefined; allTenants?: true | undefined },
+  raw: unknown,
+  deps: AppDeps,
+) {
+  if (body.allTenants === true) {
+    if (body.securityContext !== undefined) {
+      throw new EngineError('ERR_BAD_REQUEST', 'Give either securityContext or allTenants: true, not both.');
+    }
+    return {};
+  }
+  if (body.securityContext === undefined || (Object.keys(body.securityContext).length === 0 && !hasOwnProto(raw))) {
+    throw new EngineError(
+      'ERR_BAD_REQUEST',
+      'securityContext is required and must name at least one claim; a key for every tenant needs allTenants: true.',
+    );
+  }
+  try {
+    const { securityContext } = deriveSecurityContext(raw, deps.config.jwt.claimsNamespace, 'securityContext');
+    checkContextSchema(deps.config.hooks.securityContextSchema, securityContext);
+  } catch (cause) {
+    throw new EngineError('ERR_BAD_REQUEST', `${isEngineError(cause) ? cause.message : 'securityContext is invalid'}.`, { cause });
+  }
+  return body.securityContext;
+}
+
+const hasOwnProto = (value: unknown): boolean => typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__');
+
 function keyView(record: ApiKeyRecord) {
   return {
     id: record.id,
@@ -63,6 +124,7 @@ function keyView(record: ApiKeyRecord) {
     prefix: record.prefix,
     scopes: record.scopes,
     securityContext: record.securityContext,
+    allTenants: record.allTenants,
     createdAt: record.createdAt.toISOString(),
     lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
     revokedAt: record.revokedAt?.toISOString() ?? null,
@@ -115,6 +177,7 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
     res.set('Cache-Control', 'no-store');
     next();
   });
+  router.use(sameOriginWrites((deps.config.corsOrigins ?? []).filter((o) => o !== '*')));
 
   if (mode === 'none') {
     // Sparklytics' rule: without operator auth the auth and key endpoints do not exist.
@@ -125,6 +188,7 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
   }
 
   const schema = metaSchemaName(operator.metaSchema);
+  const security = securityOf(deps.config);
   const now = options.now ?? Date.now;
   const knex = deps.db.knex;
   const store = createOperatorStore(knex, schema);
@@ -136,6 +200,14 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
   const attempts = attemptGuard(
     createLimiterFactory({ knex, schema, redisUrl: operator.redisUrl })({
       name: 'login',
+      points: operator.loginMaxFailures,
+      durationSec: operator.loginWindowSec,
+    }),
+  );
+  // Setup has its own counter, so anonymous setup attempts can never lock the admin out of login.
+  const setupAttempts = attemptGuard(
+    createLimiterFactory({ knex, schema, redisUrl: operator.redisUrl })({
+      name: 'setup',
       points: operator.loginMaxFailures,
       durationSec: operator.loginWindowSec,
     }),
@@ -179,17 +251,48 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
     res.json({ mode, setup_required: setupRequired, authenticated });
   });
 
-  router.post('/auth/setup', jsonBody(), async (req, res) => {
-    if (mode !== 'local') throw errors.localOnly('Setup');
+  // Production setup needs the one-time token; it is prepared at start while no admin exists.
+  const setupToken =
+    mode === 'local' && deps.config.production
+      ? adminExists().then((exists) =>
+          exists && security.setupToken === undefined
+            ? undefined
+            : loadSetupToken({
+                configured: security.setupToken,
+                file: path.join(deps.config.dataDir ?? path.resolve('.tessera'), 'setup-token'),
+                print: options.printSetupToken,
+              }),
+        )
+      : undefined;
+  // A failure here is reported by the first setup request, not as an unhandled rejection.
+  setupToken?.catch(() => undefined);
+
+  // Counts the attempt and checks the setup token before the body is read, whoever the client is.
+  const setupGate: RequestHandler = (req, _res, next) => {
+    if (mode !== 'local') return next(errors.localOnly('Setup'));
+    setupAttempts
+      .begin(attemptKey(req))
+      .then(async () => {
+        if (setupToken === undefined) return;
+        const token = await setupToken;
+        const sent = req.headers['x-setup-token'];
+        if (token === undefined || typeof sent !== 'string' || !token.matches(sent)) throw errors.setupToken();
+      })
+      .then(() => next(), next);
+  };
+
+  router.post('/auth/setup', setupGate, async (req, res, next) => {
+    if (await adminExists()) throw errors.setupDone();
+    next();
+  }, jsonBody(), async (req, res) => {
     const { password } = parseOperatorInput(setupBody, req.body);
     const key = attemptKey(req);
-    await attempts.begin(key);
-    if (await adminExists()) throw errors.setupDone();
     const weakness = checkPasswordPolicy(password);
     if (weakness !== undefined) throw errors.weakPassword(weakness);
     const created = await db(async () => store.createAdmin(await hasher.hash(password)));
     if (!created) throw errors.setupDone();
-    await attempts.succeeded(key);
+    await setupAttempts.succeeded(key);
+    (await setupToken)?.consume();
     res.status(201).json({ ok: true });
   });
 
@@ -243,19 +346,18 @@ export function createOperatorRouter(deps: AppDeps, options: OperatorRouterOptio
   router.post('/keys', jsonBody(), async (req, res) => {
     await requireSession(req, res);
     const body = parseOperatorInput(createKeyBody, req.body);
-    const securityContext = body.securityContext ?? {};
-    const contextSchema = deps.config.hooks.securityContextSchema;
-    if (contextSchema !== undefined && !contextSchema.safeParse(securityContext).success) {
-      throw new EngineError('ERR_BAD_REQUEST', 'securityContext does not match the configured securityContextSchema.');
-    }
+    // The raw body keeps a `__proto__` key that the parsed one has already turned into a prototype.
+    const securityContext = keyContext(body, (req.body as { securityContext?: unknown } | undefined)?.securityContext, deps);
     const nowDate = new Date(now());
     const expiresAt = body.expiresAt === undefined ? null : new Date(body.expiresAt);
     if (expiresAt !== null && expiresAt.getTime() <= nowDate.getTime()) {
       throw new EngineError('ERR_BAD_REQUEST', 'expiresAt must be in the future.');
     }
+    const allTenants = body.allTenants === true;
     const { record, key } = await db(() =>
-      keys.create({ name: body.name, scopes: body.scopes, securityContext, expiresAt }, nowDate),
+      keys.create({ name: body.name, scopes: body.scopes, securityContext, allTenants, expiresAt }, nowDate),
     );
+    if (allTenants) deps.logger.warn({ keyId: record.id, prefix: record.prefix }, 'API key for all tenants created');
     const { lastUsedAt: _lastUsedAt, revokedAt: _revokedAt, ...view } = keyView(record);
     res.status(201).json({ ...view, key });
   });

@@ -3,27 +3,33 @@
  */
 import { EngineError } from '../errors/engine-error.js';
 import type { AccessPolicy, Cube, SecurityContext } from '../schema/model.js';
+import { withClaimReads } from './claim-reads.js';
 
 /**
  * Policies whose group matches (`'*'` matches everyone) and whose conditions
- * all return `true`. A condition that throws (say, on a missing claim) makes
- * its policy not apply, which can only take access away.
+ * all return `true`. A condition that throws (say, on a missing claim), or that
+ * reads a claim the context lacks when `strict`, makes its policy not apply,
+ * which can only take access away.
  */
 export function applicablePolicies(
   cube: Cube,
   context: SecurityContext,
   groups: ReadonlySet<string>,
+  strict = true,
 ): readonly AccessPolicy[] {
   return (cube.accessPolicy ?? []).filter(
-    (policy) => policy.groups.some((g) => g === '*' || groups.has(g)) && conditionsHold(policy, context, cube.name),
+    (policy) => policy.groups.some((g) => g === '*' || groups.has(g)) && conditionsHold(policy, context, cube.name, strict),
   );
 }
 
-function conditionsHold(policy: AccessPolicy, context: SecurityContext, cube: string): boolean {
+function conditionsHold(policy: AccessPolicy, context: SecurityContext, cube: string, strict: boolean): boolean {
   return policy.conditions.every((condition) => {
     let result: unknown;
     try {
-      result = condition(context);
+      const reads = withClaimReads(context, condition);
+      // `!ctx.is_contractor` on a context without the claim would otherwise grant.
+      if (strict && reads.missing.length > 0) return false;
+      result = reads.result;
     } catch {
       return false;
     }

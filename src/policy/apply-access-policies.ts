@@ -12,60 +12,200 @@ import {
   type FilterNode,
   type FilterOperator,
   type FilterValue,
+  type ReadSet,
   type ValidatedQuery,
 } from '../query/validated-query.js';
 import type { AccessPolicy, Cube, Model, SecurityContext } from '../schema/model.js';
 import { applicablePolicies, policyGrants, splitMember } from './applicable-policies.js';
+import { withClaimReads } from './claim-reads.js';
 
-const forbidden = (member: string) =>
-  new EngineError('ERR_QUERY_FORBIDDEN_MEMBER', `Access denied: no access policy grants ${member} to this security context`);
+/** A member no policy grants is refused exactly like an unknown one, so no answer reveals that it exists. */
+const notGranted = (member: string) => new EngineError('ERR_QUERY_UNKNOWN_MEMBER', `Unknown member: ${member}`);
+
+const noPolicyApplies = (cube: string) =>
+  new EngineError('ERR_QUERY_FORBIDDEN_MEMBER', `Access denied: no access policy of ${cube} applies to this security context`);
+
+export interface AccessPolicyOptions {
+  /** Every cube and view the planned query reads; without it they are derived from the query's members. */
+  readonly read?: ReadSet | undefined;
+  /** `matchAll` restores Cube's fail-open reading of missing claims (config `missingClaims`). */
+  readonly missingClaims?: 'refuse' | 'matchAll' | undefined;
+}
+
+/** The cubes and views a query reads: `read` when the planner gave it, always with those its members name. */
+export function readSources(query: ValidatedQuery, model: Model, read: ReadSet | undefined): ReadSet {
+  const named = namedSources(query, model);
+  return Object.freeze({
+    cubes: Object.freeze([...new Set([...named.cubes.keys(), ...(read?.cubes ?? [])])]),
+    views: Object.freeze([...new Set([...named.views.keys(), ...(read?.views ?? [])])]),
+  });
+}
 
 /**
- * Returns `query` with one more `and` filter holding the row filters of every
- * policed cube it touches, or throws `ERR_QUERY_FORBIDDEN_MEMBER` (403) for the
- * first member no applicable policy grants. Cubes without policies stay open.
+ * Member checks and row filters of every policed cube and view the query reads. Returns `query`
+ * with `securityFilters` (per cube, for the compiler to apply wherever that cube's rows are read)
+ * and the same constraints ANDed into `filters` for the cubes and views the query names; throws
+ * `Unknown member` (400) for a member no applicable policy grants, and 403 when no policy of a
+ * cube read only indirectly applies.
  *
- * Row filters: for each member, the OR of its granting policies' filters (a
- * policy without `rowLevel`, or with `allowAll`, lifts the restriction); ANDed
- * over the members of a cube and across cubes. Run it after `queryRewrite`, so
- * a rewrite can neither add an ungranted member nor drop a row filter.
+ * Row filters: for each member, the OR of its granting policies' filters (a policy without
+ * `rowLevel`, or with `allowAll`, lifts the restriction); ANDed over the members of a cube and
+ * across cubes. A cube read only indirectly (join path, subQuery) gets the OR over all its
+ * applicable policies. Run it after `queryRewrite`, so a rewrite can neither add an ungranted
+ * member nor drop a row filter.
  */
 export function applyAccessPolicies(
   query: ValidatedQuery,
   model: Model,
   auth: AuthResult,
   groups: readonly string[],
+  options: AccessPolicyOptions = {},
 ): ValidatedQuery {
+  const strict = options.missingClaims !== 'matchAll';
   const groupSet = new Set(groups);
-  const byCube = new Map<string, string[]>();
-  for (const name of queriedMembers(query)) {
-    const [cube, member] = splitMember(name);
-    const list = byCube.get(cube) ?? [];
-    if (!list.includes(member)) list.push(member);
-    byCube.set(cube, list);
+  const named = namedSources(query, model);
+  const { cubes, views } = readSources(query, model, options.read);
+
+  const perCube = new Map<string, FilterNode[]>();
+  const outer: FilterNode[] = [];
+  const add = (cube: string, nodes: readonly FilterNode[]) => {
+    if (nodes.length === 0) return;
+    const list = perCube.get(cube) ?? [];
+    list.push(...nodes);
+    perCube.set(cube, list);
+  };
+
+  for (const name of cubes) {
+    const cube = model.cubes.get(name);
+    if (cube === undefined || !isPoliced(cube)) continue;
+    const requirements = [...(named.cubes.get(name) ?? [])].map((m) => [m]);
+    const nodes = cubeConstraints(cube, requirements, model, auth, groupSet, strict);
+    add(name, nodes);
+    if (named.cubes.has(name)) outer.push(...nodes);
   }
 
-  const cubeConstraints: FilterNode[] = [];
-  for (const [cubeName, members] of byCube) {
-    const cube = model.cubes.get(cubeName);
-    if (cube?.accessPolicy === undefined || cube.accessPolicy.length === 0) continue;
-    const policies = applicablePolicies(cube, auth.rawContext, groupSet);
-    const memberConstraints = new Map<string, FilterNode>();
-    for (const member of members) {
-      const granting = policies.filter((p) => policyGrants(p, cubeName, member));
-      if (granting.length === 0) throw forbidden(`${cubeName}.${member}`);
-      if (granting.some(allowsAllRows)) continue;
-      // Members granted by the same policies share one constraint; the key keeps the SQL free of repeats.
-      const key = granting.map((p) => policies.indexOf(p)).join(',');
-      if (!memberConstraints.has(key)) {
-        const nodes = granting.map((p) => policyRowFilter(p, cube, model, auth.rawContext));
-        memberConstraints.set(key, nodes.length === 1 ? (nodes[0] as FilterNode) : group('or', nodes));
-      }
+  for (const name of views) {
+    const view = model.cubes.get(name);
+    if (view === undefined || view.kind !== 'view' || !isPoliced(view)) continue;
+    const requirements = viewRequirements(view, query, named.views.get(name));
+    const nodes = cubeConstraints(view, requirements, model, auth, groupSet, strict).map((n) => onCubes(n, view));
+    for (const node of nodes) {
+      const owners = cubesOf(node);
+      // A constraint over one cube also narrows that cube's own source; one spanning cubes can only filter the result.
+      if (owners.size === 1) add([...owners][0] as string, [node]);
     }
-    cubeConstraints.push(...memberConstraints.values());
+    outer.push(...nodes);
   }
-  if (cubeConstraints.length === 0) return query;
-  return Object.freeze({ ...query, filters: Object.freeze([...query.filters, group('and', cubeConstraints)]) });
+
+  if (perCube.size === 0 && outer.length === 0) return query;
+  const securityFilters: Record<string, readonly FilterNode[]> = { ...(query.securityFilters ?? {}) };
+  for (const [cube, nodes] of perCube) securityFilters[cube] = Object.freeze([...(securityFilters[cube] ?? []), ...nodes]);
+  return Object.freeze({
+    ...query,
+    filters: outer.length === 0 ? query.filters : Object.freeze([...query.filters, group('and', outer)]),
+    securityFilters: Object.freeze(securityFilters),
+  });
+}
+
+const isPoliced = (cube: Cube): boolean => (cube.accessPolicy?.length ?? 0) > 0;
+
+interface NamedSources {
+  /** Cube → the short names of its members the query names (views resolved to their cubes). */
+  readonly cubes: Map<string, Set<string>>;
+  /** View → the short names of its members the query names directly. */
+  readonly views: Map<string, Set<string>>;
+}
+
+/** The cubes and views the query's own members belong to; a view member also names its cube and join path. */
+function namedSources(query: ValidatedQuery, model: Model): NamedSources {
+  const cubes = new Map<string, Set<string>>();
+  const views = new Map<string, Set<string>>();
+  const note = (map: Map<string, Set<string>>, owner: string, member?: string) => {
+    const set = map.get(owner) ?? new Set<string>();
+    if (member !== undefined) set.add(member);
+    map.set(owner, set);
+  };
+  for (const name of queriedMembers(query)) {
+    const [owner, member] = splitMember(name);
+    const source = model.cubes.get(owner);
+    if (source?.kind !== 'view') {
+      note(cubes, owner, member);
+      continue;
+    }
+    note(views, owner, member);
+    const target = source.viewMembers?.get(member);
+    if (target === undefined) continue;
+    note(cubes, target.cube, target.member);
+    for (const step of target.joinPath) note(cubes, step);
+  }
+  return { cubes, views };
+}
+
+/**
+ * What a view's member-level policy must grant: each view member the query names directly, and
+ * each cube member of a resolved query that the view exposes (any of its aliases in the view).
+ */
+function viewRequirements(view: Cube, query: ValidatedQuery, direct: ReadonlySet<string> | undefined): string[][] {
+  const requirements = [...(direct ?? [])].map((m) => [m]);
+  const aliases = new Map<string, string[]>();
+  for (const [alias, target] of view.viewMembers ?? []) {
+    const key = `${target.cube}.${target.member}`;
+    aliases.set(key, [...(aliases.get(key) ?? []), alias]);
+  }
+  for (const name of queriedMembers(query)) {
+    const exposed = aliases.get(splitMember(name).join('.'));
+    if (exposed !== undefined) requirements.push(exposed);
+  }
+  return requirements;
+}
+
+/**
+ * The row constraints of one policed cube or view: per requirement (a member, or the aliases of
+ * one), the OR of its granting policies' filters; with no requirement, the OR over every applicable policy.
+ */
+function cubeConstraints(
+  cube: Cube,
+  requirements: readonly (readonly string[])[],
+  model: Model,
+  auth: AuthResult,
+  groups: ReadonlySet<string>,
+  strict: boolean,
+): FilterNode[] {
+  const policies = applicablePolicies(cube, auth.rawContext, groups, strict);
+  const sets: (readonly AccessPolicy[])[] = [];
+  if (requirements.length === 0) {
+    if (policies.length === 0) throw noPolicyApplies(cube.name);
+    sets.push(policies);
+  }
+  for (const names of requirements) {
+    const granting = policies.filter((p) => names.some((m) => policyGrants(p, cube.name, m)));
+    if (granting.length === 0) throw notGranted(`${cube.name}.${names[0] ?? ''}`);
+    sets.push(granting);
+  }
+  // Members granted by the same policies share one constraint; the key keeps the SQL free of repeats.
+  const constraints = new Map<string, FilterNode>();
+  for (const granting of sets) {
+    if (granting.some(allowsAllRows)) continue;
+    const key = granting.map((p) => policies.indexOf(p)).join(',');
+    if (constraints.has(key)) continue;
+    const nodes = granting.map((p) => policyRowFilter(p, cube, model, auth.rawContext, strict));
+    constraints.set(key, nodes.length === 1 ? (nodes[0] as FilterNode) : group('or', nodes));
+  }
+  return [...constraints.values()];
+}
+
+/** A view's row filter names view members; the compiler filters the cube members behind them. */
+function onCubes(node: FilterNode, view: Cube): FilterNode {
+  if (node.kind !== 'leaf') return group(node.kind, node.filters.map((f) => onCubes(f, view)));
+  const target = view.viewMembers?.get(splitMember(node.member)[1]);
+  if (target === undefined) throw new EngineError('ERR_INTERNAL', `A row filter of view ${view.name} names ${node.member}, which it does not expose`);
+  return Object.freeze({ ...node, member: `${target.cube}.${target.member}` });
+}
+
+function cubesOf(node: FilterNode, out = new Set<string>()): Set<string> {
+  if (node.kind === 'leaf') out.add(splitMember(node.member)[0]);
+  else node.filters.forEach((f) => cubesOf(f, out));
+  return out;
 }
 
 /** Every member the query reads, filters or orders by, as `Cube.member`, in query order. */
@@ -98,12 +238,20 @@ const ROW_OPERATORS: ReadonlySet<FilterOperator> = new Set(
 const VALUELESS_OPERATORS: ReadonlySet<FilterOperator> = new Set(['set', 'notSet']);
 
 /** One policy's `rowLevel.filters`, evaluated against the context, as one filter node (ANDed). */
-function policyRowFilter(policy: AccessPolicy, cube: Cube, model: Model, context: SecurityContext): FilterNode {
+function policyRowFilter(policy: AccessPolicy, cube: Cube, model: Model, context: SecurityContext, strict: boolean): FilterNode {
   const rowLevel = policy.rowLevel as { readonly filters: (c: SecurityContext) => readonly unknown[] };
   let raw: readonly unknown[];
   try {
-    raw = rowLevel.filters(context);
+    const reads = withClaimReads(context, rowLevel.filters);
+    if (strict && reads.missing.length > 0) {
+      throw new EngineError(
+        'ERR_AUTH_CLAIMS_MISSING',
+        `Access denied: the access policy of ${cube.name} filters rows by the security context claims ${reads.missing.join(', ')}, which this security context does not have`,
+      );
+    }
+    raw = reads.result;
   } catch (cause) {
+    if (cause instanceof EngineError && cause.code === 'ERR_AUTH_CLAIMS_MISSING') throw cause;
     throw new EngineError(
       'ERR_QUERY_FORBIDDEN_MEMBER',
       `Access denied: the access policy of cube ${cube.name} cannot be evaluated for this security context`,

@@ -41,21 +41,27 @@ function visible(member: Member, model: Model): boolean {
   return member.public && (model.cubes.get(member.cube)?.public ?? false);
 }
 
-function requireMeasure(model: Model, name: string): Measure {
+/** A member the caller may name: hidden ones are refused before anything about them (kind, type) is said. */
+function findVisibleMember(model: Model, name: string): Member {
   const m = findMember(model, name);
-  if (m.kind !== 'measure') throw new EngineError('ERR_QUERY_INVALID', `${name} is not a measure`);
   if (!visible(m, model)) throw hidden(name);
   return m;
 }
 
+function requireMeasure(model: Model, name: string): Measure {
+  const m = findVisibleMember(model, name);
+  if (m.kind !== 'measure') throw new EngineError('ERR_QUERY_INVALID', `${name} is not a measure`);
+  return m;
+}
+
 function requireDimension(model: Model, name: string, where: string): Dimension {
-  const m = findMember(model, name);
+  const m = findVisibleMember(model, name);
   if (m.kind !== 'dimension') throw new EngineError('ERR_QUERY_INVALID', `${name} is not a dimension and cannot be used in ${where}`);
   return m;
 }
 
-const hidden = (name: string) =>
-  new EngineError('ERR_QUERY_HIDDEN_MEMBER', `You requested hidden member: ${name}`);
+/** A hidden member is refused exactly like an unknown one, wherever it appears, so no answer reveals that it exists. */
+const hidden = (name: string) => unknownMember(name);
 
 const LIKE_OPS: readonly FilterOperator[] = ['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith'];
 const COMPARE_OPS: readonly FilterOperator[] = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte'];
@@ -124,7 +130,7 @@ function validateFilter(f: WireFilter, scope: FilterScope, path: string): Filter
   }
   const name = f.member ?? f.dimension;
   if (!name || (f.member && f.dimension)) throw bad(`Filter ${path} needs exactly one of member or dimension`);
-  const member = findMember(scope.model, name);
+  const member = findVisibleMember(scope.model, name);
   if (member.kind === 'segment') throw bad(`Filter ${path} cannot use segment ${name}; use segments instead`);
   const op = f.operator;
   let values = normaliseValues(f.values);
@@ -183,19 +189,16 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
       if (!(GRANULARITIES as readonly string[]).includes(gran)) {
         throw bad(`Invalid query format: "dimensions" granularity ${gran} is not supported`);
       }
-      if (!visible(dim, model)) throw hidden(base);
       fromDimensions.push({ dimension: base, granularity: gran });
       continue;
     }
-    const dim = requireDimension(model, name, 'dimensions');
-    if (!visible(dim, model)) throw hidden(name);
+    requireDimension(model, name, 'dimensions');
     if (!dimensions.includes(name)) dimensions.push(name);
   }
 
   for (const td of wire.timeDimensions ?? []) {
     const dim = requireDimension(model, td.dimension, 'timeDimensions');
     if (dim.type !== 'time') throw bad(`${td.dimension} is not a time dimension`);
-    if (td.granularity && !visible(dim, model)) throw hidden(td.dimension);
     if (td.compareDateRange) throw bad('compareDateRange must be expanded before validation');
     const dateRange = td.dateRange === undefined ? undefined : resolveDateRange(td.dateRange, zone, opts.nowMs, 'utc');
     timeDimensions.push(Object.freeze({ dimension: td.dimension, granularity: td.granularity, dateRange }));
@@ -204,7 +207,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
 
   const segments = [...new Set(wire.segments ?? [])];
   for (const s of segments) {
-    const m = findMember(model, s);
+    const m = findVisibleMember(model, s);
     if (m.kind !== 'segment') throw bad(`${s} is not a segment`);
   }
 
@@ -234,7 +237,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
     order = entries.map(([key, dir]) => {
       const target = selectable.get(key);
       if (!target) {
-        findMember(model, key.split('.').slice(0, 2).join('.'));
+        findVisibleMember(model, key.split('.').slice(0, 2).join('.'));
         throw bad(`Cannot order by ${key}: it is not selected in the query`);
       }
       return Object.freeze([target, dir] as const);

@@ -5,8 +5,25 @@
  * are bound (a bound `null` matches no row). Values only ever reach SQL through `ctx.param`.
  */
 import { EngineError, ModelError } from '../errors/engine-error.js';
-import type { SqlRenderContext } from './model.js';
+import type { SecurityContext, SqlRenderContext } from './model.js';
 import { ValidationContext } from './validation-context.js';
+
+/** A render context that is told the claim path of every `.filter()` / `.requiredFilter()` call (the policy stage's analysis). */
+export interface SecurityFilterRecorder {
+  recordSecurityFilter(path: readonly string[], required: boolean): void;
+}
+
+const isRecorder = (ctx: SqlRenderContext): ctx is SqlRenderContext & SecurityFilterRecorder =>
+  typeof (ctx as Partial<SecurityFilterRecorder>).recordSecurityFilter === 'function';
+
+const MATCH_ALL_CONTEXTS = new WeakSet<object>();
+
+/** Marks a context whose missing claims behave as in Cube (`missingClaims: matchAll`): `unsafeValue()` gives undefined. */
+export function allowMissingClaims(context: SecurityContext): void {
+  MATCH_ALL_CONTEXTS.add(context);
+}
+
+export const missingClaimsAllowed = (context: SecurityContext): boolean => MATCH_ALL_CONTEXTS.has(context);
 
 type Column = string | ((placeholders: string | string[]) => unknown);
 
@@ -55,6 +72,7 @@ function checkColumn(column: unknown, method: string): asserts column is Column 
 function renderFilter(ctx: SqlRenderContext, value: unknown, path: readonly string[], column: unknown, required: boolean): string {
   const method = required ? 'requiredFilter' : 'filter';
   checkColumn(column, method);
+  if (isRecorder(ctx)) ctx.recordSecurityFilter(path, required);
   if (value === undefined) {
     if (!required) return '1 = 1';
     // The start-up render has no context: render a required filter as if it were present.
@@ -84,6 +102,13 @@ function contextNode(ctx: SqlRenderContext, value: unknown, path: readonly strin
     requiredFilter: (column: unknown) => renderFilter(ctx, value, path, column, true),
     unsafeValue: () => {
       if (ctx instanceof ValidationContext) ctx.usedUnsafeValue = true;
+      else if (value === undefined && !missingClaimsAllowed(ctx.securityContext)) {
+        // Model JavaScript over a missing claim would otherwise decide on `undefined`, typically matching all rows.
+        throw new EngineError(
+          'ERR_AUTH_CLAIMS_MISSING',
+          `Access denied: the security context has no claim ${labelOf(path)}, which the model reads with unsafeValue()`,
+        );
+      }
       return value;
     },
   };

@@ -7,6 +7,8 @@ import cors from 'cors';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { EngineError } from '../errors/engine-error.js';
+import { securityOf } from '../config/config.js';
+import { createAnonymousRateLimiter } from '../operator/create-anonymous-rate-limiter.js';
 import { createQueryRateLimiter } from '../operator/create-query-rate-limiter.js';
 import { createOperatorRouter } from '../operator/operator-router.js';
 import type { AppDeps } from './app-deps.js';
@@ -80,12 +82,24 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  app.use(express.json({ limit: '1mb' }));
+  // Only the Cube API parses here: the operator API reads its own small bodies, after its own checks.
+  const jsonBody = express.json({ limit: '1mb' });
   // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
   const policies = createQueryPolicies(deps.config, deps.model);
+  if (securityOf(deps.config).missingClaims === 'matchAll') {
+    deps.logger.warn(
+      'missingClaims is matchAll: a row filter whose security context claims are missing matches every row, as in Cube',
+    );
+  }
   app.use(
     '/cubejs-api/v1',
-    createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)], policies, visibleMembers: policies.visibleMembers }),
+    jsonBody,
+    createCubeRouter(deps, {
+      afterAuth: [createQueryRateLimiter(deps)],
+      policies,
+      visibleMembers: policies.visibleMembers,
+      anonymousLimiter: createAnonymousRateLimiter(deps),
+    }),
   );
   app.use('/api', createOperatorRouter(deps));
 

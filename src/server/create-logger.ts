@@ -23,6 +23,13 @@ export const REDACT_PATHS = [
   '*.secret',
   'apiKey',
   '*.apiKey',
+  // Security-context values are tenant data (Cube 1.8 redacts them too).
+  'securityContext',
+  '*.securityContext',
+  'rawContext',
+  '*.rawContext',
+  'security_context',
+  '*.security_context',
 ] as const;
 
 export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {

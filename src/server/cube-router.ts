@@ -2,11 +2,14 @@
  * Cube's REST API: /load, /sql, /dry-run and /meta, each behind the authenticate stage.
  */
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { EngineError } from '../errors/engine-error.js';
+import { EngineError, isEngineError } from '../errors/engine-error.js';
+import type { AnonymousRateLimiter } from '../operator/create-anonymous-rate-limiter.js';
 import type { ApiScope, AuthResult } from '../auth/auth-result.js';
 import type { AppDeps } from './app-deps.js';
 import { requireScope } from '../operator/require-scope.js';
 import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies } from './query-pipeline.js';
+import { namedViews } from '../policy/named-views.js';
+import type { ReadSet } from '../query/validated-query.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
 
@@ -16,6 +19,8 @@ export interface CubeRouterOptions {
   readonly afterAuth?: readonly RequestHandler[] | undefined;
   /** Members the caller may see in /meta (access policies); all public members when absent. */
   readonly visibleMembers?: ((auth: AuthResult) => Promise<ReadonlySet<string> | undefined>) | undefined;
+  /** Counts requests that carry no credential or fail to authenticate, per client address. */
+  readonly anonymousLimiter?: AnonymousRateLimiter | undefined;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -33,15 +38,42 @@ function param(req: Request, name: string): unknown {
 export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {}): Router {
   const router = Router();
   const pipeline: PipelineDeps = { config: deps.config, model: deps.model, db: deps.db, policies: options.policies };
+  /** The pipeline for one request: its restrict stage also learns the views the request names. */
+  const pipelineFor = (rawQuery: unknown): PipelineDeps => {
+    const restrict = options.policies?.restrict;
+    const views = restrict === undefined ? [] : namedViews(rawQuery, deps.model);
+    if (restrict === undefined || views.length === 0) return pipeline;
+    const withViews = (read: ReadSet | undefined): ReadSet => ({
+      cubes: read?.cubes ?? [],
+      views: [...new Set([...(read?.views ?? []), ...views])],
+    });
+    return { ...pipeline, policies: { ...options.policies, restrict: (q, a, read) => restrict(q, a, withViews(read)) } };
+  };
 
+  const anonymous = options.anonymousLimiter;
   const authenticate: RequestHandler = (req, res, next) => {
+    // Answers may hold one tenant's rows: no shared cache may keep them, errors included.
+    res.set('Cache-Control', 'no-store');
+    // headersDistinct keeps every copy of a repeated header, so a second Authorization cannot hide.
     deps
-      .authenticate({ headers: req.headers, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
-      .then((result) => {
+      .authenticate({ headers: req.headersDistinct, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
+      .then(async (result) => {
+        if (result.via === 'dev' && anonymous !== undefined) await anonymous.count(req);
         res.locals.auth = result;
         next();
       })
-      .catch(next);
+      .catch(async (error: unknown) => {
+        let answer = error;
+        // A failed authentication counts too; past the limit the 429 replaces the auth error.
+        if (anonymous !== undefined && isEngineError(error) && error.code.startsWith('ERR_AUTH_')) {
+          try {
+            await anonymous.count(req);
+          } catch (limited) {
+            answer = limited;
+          }
+        }
+        next(answer);
+      });
   };
 
   const route = (scope: ApiScope, handler: Handler): RequestHandler[] => [
@@ -59,7 +91,9 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   ];
 
   const load: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const rawQuery = param(req, 'query');
+    const run = pipelineFor(rawQuery);
+    const prepared = await prepareRequest(rawQuery, run, auth(res));
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
@@ -67,7 +101,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
         `'${prepared.queryType}' query type is not supported by the client. Please update the client.`,
       );
     }
-    const results = await executeRequest(prepared, pipeline, auth(res));
+    const results = await executeRequest(prepared, run, auth(res));
     if (multi) {
       res.json({ queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false });
     } else {
@@ -76,7 +110,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const sql: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
     const entries = prepared.queries.map((p) => ({
       sql: [p.compiled.sql, p.compiled.params],
       timeDimensionAlias: p.compiled.columns.find((c) => c.kind === 'timeDimension')?.alias,
@@ -97,7 +131,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const dryRun: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
     const normalizedQueries = prepared.queries.map((p) => normalizedQuery(p.query));
     res.json({
       queryType: prepared.queryType,

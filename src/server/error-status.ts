@@ -24,6 +24,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   // Login before the first-run setup: forbidden until an admin password exists.
   ERR_AUTH_SETUP_REQUIRED: 403,
   ERR_AUTH_WEAK_PASSWORD: 400,
+  // A row filter would match everything because the context lacks its claims: refused like a forbidden member.
+  ERR_AUTH_CLAIMS_MISSING: 403,
+  // Two credentials (or one header twice) cannot be read as one security context.
+  ERR_AUTH_AMBIGUOUS_CREDENTIALS: 400,
+  ERR_AUTH_SETUP_TOKEN: 401,
+  ERR_AUTH_CROSS_SITE: 403,
   ERR_AUTH_METHOD_NOT_ALLOWED: 405,
   ERR_QUERY_PARAM_REQUIRED: 400,
   ERR_QUERY_INVALID_JSON: 400,

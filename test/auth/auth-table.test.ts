@@ -154,6 +154,16 @@ const INVALID = { status: 403, code: 'ERR_AUTH_INVALID_TOKEN', error: 'Invalid t
 const EXPIRED = { status: 403, code: 'ERR_AUTH_TOKEN_EXPIRED', error: 'Token expired' } as const;
 const MISSING = { status: 403, code: 'ERR_AUTH_MISSING', error: "Authorization header isn't set" } as const;
 const OK = { status: 200 } as const;
+const AMBIGUOUS = {
+  status: 400,
+  code: 'ERR_AUTH_AMBIGUOUS_CREDENTIALS',
+  error: 'The request must carry exactly one credential, in one header',
+} as const;
+const ordersClaimsMissing = {
+  status: 403,
+  code: 'ERR_AUTH_CLAIMS_MISSING',
+  error: 'Access denied: cube Orders filters its rows by the security context claims id, tenant_id, and this security context has none of them',
+} as const;
 const notObject = (what: string, got: string) =>
   ({ status: 403, code: 'ERR_AUTH_CONTEXT_NOT_OBJECT', error: `${what} must be a JSON object, got ${got}` }) as const;
 
@@ -164,8 +174,17 @@ const CASES: readonly Case[] = [
   { app: 'secret', name: 'a Bearer token', headers: () => bearer(userToken(42)), ...OK },
   {
     app: 'secret',
-    name: 'x-cube-authorization wins over a bad Authorization',
+    name: 'x-cube-authorization and a different Authorization are two security contexts',
     headers: () => ({ 'x-cube-authorization': userToken(42), authorization: 'Bearer garbage' }),
+    ...AMBIGUOUS,
+  },
+  {
+    app: 'secret',
+    name: 'x-cube-authorization and Authorization carrying the same token',
+    headers: () => {
+      const token = userToken(42);
+      return { 'x-cube-authorization': token, authorization: `Bearer ${token}` };
+    },
     ...OK,
   },
   { app: 'secret', name: '"Bearer" with two spaces is a missing token', headers: () => raw(`Bearer  ${userToken(42)}`), ...MISSING },
@@ -227,10 +246,11 @@ const CASES: readonly Case[] = [
   },
 
   // Dev mode (issue 2 §5).
-  { app: 'dev', name: 'dev mode without a token', headers: () => ({}), ...OK },
+  // Issue 12: the empty dev context has none of the claims Orders filters by, so it is refused rather than matching all rows.
+  { app: 'dev', name: 'dev mode without a token', headers: () => ({}), ...ordersClaimsMissing },
   { app: 'dev', name: 'dev mode with garbage', headers: () => raw('garbage'), ...INVALID },
   { app: 'dev', name: 'dev mode without a secret to verify a token', headers: () => raw(userToken(42)), ...INVALID },
-  { app: 'devFlag', name: 'CUBEJS_DEV_MODE without a token', headers: () => ({}), ...OK },
+  { app: 'devFlag', name: 'CUBEJS_DEV_MODE without a token', headers: () => ({}), ...ordersClaimsMissing },
   { app: 'devFlag', name: 'CUBEJS_DEV_MODE with a valid token', headers: () => raw(userToken(42)), ...OK },
   { app: 'devFlag', name: 'CUBEJS_DEV_MODE with a token of another secret', headers: () => raw(userToken(42, { secret: OLD_SECRET })), ...INVALID },
 

@@ -29,7 +29,7 @@ export interface Ctx {
 
 /** The security contexts the cases run under; the payload is the JWT payload. */
 export const CONTEXTS = {
-  /** A token with no claims: no row filter applies (the seed's "no security context"). */
+  /** A token with no claims, run on apps with `missingClaims: matchAll`: no row filter applies (Cube's fail-open). */
   dev: { payload: {}, scope: {} },
   /** The seed scenario: a legacy `u` object. */
   user42: { payload: { u: { id: 42 } }, scope: { user: 42 } },

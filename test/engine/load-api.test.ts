@@ -148,7 +148,7 @@ describe('validation', () => {
     ['an empty query', {}, /measures, dimensions or timeDimensions/],
     ['a non-numeric value for a number member', { measures: ['Orders.count'], filters: [{ member: 'Orders.amount', operator: 'gt', values: ['abc'] }] }, /expects numbers/],
     ['a bad date', { measures: ['Orders.count'], timeDimensions: [{ dimension: 'Orders.createdAt', dateRange: ['2024-13-45', '2024-01-01'] }] }, /Can't parse date/],
-    ['a hidden member', { dimensions: ['Orders.id'] }, /hidden member/],
+    ['a hidden member, exactly like an unknown one', { dimensions: ['Orders.id'] }, /^Unknown member: Orders\.id$/],
     ['a granularity on a non-time dimension', { dimensions: ['Orders.status.month'] }, /not a time dimension/],
     ['a missing filter value', { measures: ['Orders.count'], filters: [{ member: 'Orders.status', operator: 'equals' }] }, /Values required/],
   ];

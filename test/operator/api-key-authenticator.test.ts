@@ -55,11 +55,12 @@ describe('the API key authenticator', () => {
       securityContext: { tenant_id: 3 },
       scopes: ['query'],
       subject: record.id,
+      allTenants: false,
     });
     expect(Object.isFrozen(auth.securityContext)).toBe(true);
   });
 
-  it('stores only the SHA-256 of the key and its first 20 characters', async () => {
+  it('stores only the SHA-256 of the key, and tsk_ with 8 of its hex digits', async () => {
     const { record, key } = await store().create(
       { name: 'stored', scopes: ['meta'], securityContext: {}, expiresAt: null },
       new Date(NOW),
@@ -68,7 +69,7 @@ describe('the API key authenticator', () => {
     expect(key).toMatch(/^tsk_[0-9a-f]{32}$/);
     expect(record.id).toMatch(/^key_[0-9a-z]{10}$/);
     expect(row.key_hash).toBe(hashApiKey(key));
-    expect(row.key_prefix).toBe(key.slice(0, 20));
+    expect(row.key_prefix).toBe(key.slice(0, 12));
     expect(JSON.stringify(row)).not.toContain(key);
   });
 

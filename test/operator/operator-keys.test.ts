@@ -25,9 +25,10 @@ describe('API key management', () => {
       id: expect.stringMatching(/^key_[0-9a-z]{10}$/),
       name: 'Tenant 3 reports',
       key: expect.stringMatching(/^tsk_[0-9a-f]{32}$/),
-      prefix: res.body.key.slice(0, 20),
+      prefix: res.body.key.slice(0, 12),
       scopes: ['query'],
       securityContext: { tenant_id: 3 },
+      allTenants: false,
       createdAt: expect.any(String),
       expiresAt: null,
     });
@@ -40,6 +41,7 @@ describe('API key management', () => {
       prefix: res.body.prefix,
       scopes: ['query'],
       securityContext: { tenant_id: 3 },
+      allTenants: false,
       createdAt: res.body.createdAt,
       lastUsedAt: null,
       revokedAt: null,
@@ -50,7 +52,7 @@ describe('API key management', () => {
 
   it('pages the list with limit and offset, newest first', async () => {
     for (const name of ['page a', 'page b', 'page c']) {
-      expect((await createKey({ name, scopes: ['meta'] })).status).toBe(201);
+      expect((await createKey({ name, scopes: ['meta'], securityContext: { tenant_id: 1 } })).status).toBe(201);
     }
     const first = await request(op.app).get('/api/keys?limit=2&offset=0').set('Cookie', cookie);
     const second = await request(op.app).get('/api/keys?limit=2&offset=2').set('Cookie', cookie);
@@ -66,7 +68,7 @@ describe('API key management', () => {
   });
 
   it('revokes a key with 204, then answers 404 for it', async () => {
-    const { body } = await createKey({ name: 'short lived', scopes: ['query'] });
+    const { body } = await createKey({ name: 'short lived', scopes: ['query'], securityContext: { tenant_id: 1 } });
     const revoke = await request(op.app).delete(`/api/keys/${body.id}`).set('Cookie', cookie);
     expect(revoke.status).toBe(204);
     const again = await request(op.app).delete(`/api/keys/${body.id}`).set('Cookie', cookie);
@@ -99,7 +101,7 @@ describe('API key management', () => {
       'securityContext property names must be ASCII identifiers of at most 64 characters, nested at most 8 deep.',
     ],
     ['an unknown field', { name: 'k', scopes: ['query'], key: 'tsk_mine' }, 'Unknown field in the request: "key".'],
-    ['a past expiry', { name: 'k', scopes: ['query'], expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt must be in the future.'],
+    ['a past expiry', { name: 'k', scopes: ['query'], securityContext: { tenant_id: 1 }, expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt must be in the future.'],
   ])('rejects a key body with %s with 400 and a clear message', async (_what, body, message) => {
     const res = await createKey(body);
     expect(res.status).toBe(400);
@@ -119,7 +121,7 @@ describe('API key management', () => {
   });
 
   it('refuses every key route without a session cookie, even with a valid API key', async () => {
-    const { body } = await createKey({ name: 'cannot manage', scopes: ['query', 'meta'] });
+    const { body } = await createKey({ name: 'cannot manage', scopes: ['query', 'meta'], securityContext: { tenant_id: 1 } });
     const attempts = [
       request(op.app).get('/api/keys').set('X-API-Key', body.key),
       request(op.app).post('/api/keys').set('Authorization', `Bearer ${body.key}`).send({ name: 'x', scopes: ['query'] }),

@@ -109,10 +109,11 @@ interface Denied {
   readonly error: string;
 }
 
+// Issue 12: a member no policy grants is refused exactly like an unknown member, so it stays invisible.
 const forbidden = (member: string) => ({
-  status: 403,
-  code: 'ERR_QUERY_FORBIDDEN_MEMBER' as const,
-  error: `Access denied: no access policy grants ${member} to this security context`,
+  status: 400,
+  code: 'ERR_QUERY_UNKNOWN_MEMBER' as const,
+  error: `Unknown member: ${member}`,
 });
 
 const DENIED: readonly Denied[] = [
@@ -132,8 +133,8 @@ const DENIED: readonly Denied[] = [
     claims: { roles: ['analyst'] },
     query: { measures: ['Orders.count'] },
     status: 403,
-    code: 'ERR_QUERY_FORBIDDEN_MEMBER',
-    error: 'Access denied: the access policy of cube Orders needs a value for Orders.tenantId that this security context does not have',
+    code: 'ERR_AUTH_CLAIMS_MISSING',
+    error: 'Access denied: the access policy of Orders filters rows by the security context claims tenant_id, which this security context does not have',
   },
   {
     name: 'queryRewrite throwing',

@@ -137,6 +137,27 @@ const anyCtx: fc.Arbitrary<Ctx> = fc.record(
 
 const ctxArb: fc.Arbitrary<Ctx> = fc.oneof({ weight: 3, arbitrary: seeingCtx }, { weight: 2, arbitrary: anyCtx });
 
+/** The claims each demo cube's `.filter()` calls read (from schema/, by hand); Products reads none. */
+const FILTER_CLAIMS: Readonly<Record<string, readonly ('user' | 'tenant')[]>> = {
+  Orders: ['user', 'tenant'],
+  Users: ['user', 'tenant'],
+  UserProfiles: ['user', 'tenant'],
+  Tenants: ['tenant'],
+  Products: [],
+};
+const ALIAS_CUBE: Readonly<Record<Alias, string>> = { u: 'Users', t: 'Tenants', p: 'Products', up: 'UserProfiles' };
+
+/** Issue 12: a query reading a cube whose every filter claim is missing is refused (403), never matched to all rows. */
+function refusedForMissingClaims(spec: Spec, c: Ctx): boolean {
+  const aliases = [...spec.dims, ...spec.measures, ...spec.filters].flatMap((x) => x.joins);
+  const cubes = new Set([spec.family === 'orders' ? 'Orders' : 'Users', ...aliases.map((a) => ALIAS_CUBE[a])]);
+  const present = { user: c.user !== undefined, tenant: c.tenant !== undefined };
+  return [...cubes].some((cube) => {
+    const claims = FILTER_CLAIMS[cube] ?? [];
+    return claims.length > 0 && claims.every((claim) => !present[claim]);
+  });
+}
+
 function payloadOf(c: Ctx): Record<string, unknown> {
   const p: Record<string, unknown> = {};
   if (c.tenant !== undefined) p.tenant_id = c.tenant;
@@ -520,13 +541,18 @@ async function sqlOf(query: Record<string, unknown>, c: Ctx): Promise<{ status: 
 
 describe('security properties over random queries and contexts', () => {
   it('every returned row is one the context may see, and rows equal the ground truth', { timeout: 180_000 }, async () => {
-    const outcomes = { compared: 0, nonEmpty: 0, refusedContext: 0, unbindable: 0 };
+    const outcomes = { compared: 0, nonEmpty: 0, refusedContext: 0, unbindable: 0, refusedClaims: 0 };
     await fc.assert(
       fc.asyncProperty(specArb, ctxArb, async (spec, ctx) => {
         const query = wireQuery(spec);
         const res = await request(t.app).post('/cubejs-api/v1/load').set('Authorization', token(ctx)).send({ query });
         const label = `query ${JSON.stringify(query)} context ${JSON.stringify(payloadOf(ctx))} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
 
+        if (refusedForMissingClaims(spec, ctx)) {
+          expect([res.status, res.body.code], label).toEqual([403, 'ERR_AUTH_CLAIMS_MISSING']);
+          outcomes.refusedClaims++;
+          return;
+        }
         if (!isBindable(ctx.user) || !isBindable(ctx.tenant)) {
           expect(res.status, label).toBeGreaterThanOrEqual(400);
           expect(res.status, label).toBeLessThan(500);
@@ -605,6 +631,10 @@ describe('security properties over random queries and contexts', () => {
         const query = wireQuery(spec);
         const a = await sqlOf(query, ctx);
         const label = `query ${JSON.stringify(query)} context ${JSON.stringify(payloadOf(ctx))}`;
+        if (refusedForMissingClaims(spec, ctx)) {
+          expect(a.status, label).toBe(403);
+          return;
+        }
         expect(a.status, `${label}\n${a.text}`).toBe(200);
 
         // Distinctive (injection-like or marker) values never occur in the text.

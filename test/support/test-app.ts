@@ -44,6 +44,7 @@ export function baseTestEnv(): Record<string, string> {
     TESSERA_DB_POOL_MAX: '4',
     // Tests fire many requests per subject; the limiter's own tests lower this.
     TESSERA_QUERY_RATE_LIMIT: '1000000',
+    TESSERA_ANONYMOUS_RATE_LIMIT: '1000000',
   };
 }
 
