@@ -13,6 +13,7 @@ import type { AppDeps } from './app-deps.js';
 import { createCubeRouter } from './cube-router.js';
 import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
+import { createRequestGuard } from './request-guard.js';
 import { requestIdMiddleware, requestIdOf } from './request-id.js';
 
 const HEALTH_PATHS = new Set(['/livez', '/readyz']);
@@ -85,7 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
   const policies = createQueryPolicies(deps.config, deps.model);
   app.use(
     '/cubejs-api/v1',
-    createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)], policies, visibleMembers: policies.visibleMembers }),
+    createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps), createRequestGuard(deps.config)], policies, visibleMembers: policies.visibleMembers }),
   );
   app.use('/api', createOperatorRouter(deps));
 
