@@ -87,10 +87,14 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
 
   const knex = knexFactory({
     client: 'pg',
-    connection: { ...connection, application_name: 'tessera-meta' } as unknown as string,
+    // pg's own read timeout: knex then finds the connection not ready and replaces it, so a partition cannot freeze it.
+    connection: { ...connection, application_name: 'tessera-meta', ...(clientTimeoutMs > 0 ? { query_timeout: clientTimeoutMs } : {}) } as unknown as string,
     pool: { min: 0, max: Math.max(2, Math.min(5, cfg.poolMax)) },
     acquireConnectionTimeout: cfg.connectionTimeoutMs,
   });
+
+  // Checked-out connections, so closing can drop the ones an abandoned statement still holds.
+  const checkedOut = new Set<CancellableClient>();
 
   /** Drops a connection for good: the pool forgets it and its socket is destroyed at once. */
   const evict = (client: CancellableClient, reason: Error): void => {
@@ -111,6 +115,10 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
       releaseSlot();
       throw err;
     }
+    checkedOut.add(client);
+    // A checked-out client has no pool listener; an unheard 'error' would crash the process (the query rejects anyway).
+    const onClientError = (err: Error): void => log.warn({ err: describe(err) }, 'database connection failed during a statement');
+    client.on('error', onClientError);
     return new Promise<QueryResult>((resolve, reject) => {
       let settled = false;
       let freed = false;
@@ -122,6 +130,8 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
       const free = (fault?: Error): void => {
         if (freed) return;
         freed = true;
+        checkedOut.delete(client);
+        client.off('error', onClientError);
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (fault) evict(client, fault);
@@ -221,6 +231,8 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
       return pingInFlight;
     },
     close(): Promise<void> {
+      // By now every request has finished or been cut; a statement still running has nobody to answer.
+      for (const client of checkedOut) client.connection.stream.destroy();
       closed ??= Promise.all([pool.end(), knex.destroy(), pingClient?.end().catch(() => undefined)]).then(() => undefined);
       return closed;
     },
