@@ -16,9 +16,13 @@ import { decodeQueryParam } from '../query/wire-query.js';
 /** Used when the config (hand-built in some tests) sets no request deadline. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 65_000;
 
-/** One key per distinct security context: the same claims in any key order share it. */
+/** Claims that differ between two tokens for the same caller, so they do not make a new context. */
+const PER_TOKEN_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti']);
+
+/** One key per distinct security context: the same claims in any key order share it, whichever token carried them. */
 export function tenantKeyOf(auth: AuthResult | undefined): string {
-  return createHash('sha256').update(canonicalJson(auth?.securityContext ?? {})).digest('hex').slice(0, 32);
+  const context = Object.fromEntries(Object.entries(auth?.securityContext ?? {}).filter(([k]) => !PER_TOKEN_CLAIMS.has(k)));
+  return createHash('sha256').update(canonicalJson(context)).digest('hex').slice(0, 32);
 }
 
 /** A literal piece of output on the walk's stack (brackets, commas, `"key":`). */

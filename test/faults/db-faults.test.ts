@@ -169,7 +169,7 @@ describe('errors by cause over HTTP', () => {
     const { t } = await appBehindProxy({ TESSERA_DB_STATEMENT_TIMEOUT_MS: '10000', TESSERA_DB_CLIENT_TIMEOUT_MS: '15000', TESSERA_DB_POOL_MAX: '2' }, path.join(here, 'model'));
     const busy = load(t, JSON.stringify({ measures: ['SlowTwo.count'] }));
     const activity = await openPgActivity();
-    await activity.waitFor('pg_sleep(2)', (n) => n >= 1).finally(() => activity.close());
+    await activity.waitFor('pg_sleep(2))', (n) => n >= 1).finally(() => activity.close());
     const res = await load(t, JSON.stringify({ measures: ['Fast.count'] }));
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('ERR_DB_UNAVAILABLE');

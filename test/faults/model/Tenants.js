@@ -18,3 +18,8 @@ cube(`SlowLong`, {
   sql: `SELECT t.* FROM public.tenants t CROSS JOIN (SELECT pg_sleep(29)) AS s WHERE ${SECURITY_CONTEXT.tenant_id.filter('t.id')}`,
   measures: { count: { type: `count` } },
 });
+
+cube(`SlowFair`, {
+  sql: `SELECT t.* FROM public.tenants t CROSS JOIN (SELECT pg_sleep(1.5)) AS s WHERE ${SECURITY_CONTEXT.tenant_id.filter('t.id')}`,
+  measures: { count: { type: `count` } },
+});
