@@ -85,12 +85,29 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
     waitTimeoutMs: cfg.connectionTimeoutMs,
   });
 
+  // Open metadata connections, so closing can drop one whose statement will never be answered.
+  const metaConnections = new Set<pg.Client>();
   const knex = knexFactory({
     client: 'pg',
     // pg's own read timeout: knex then finds the connection not ready and replaces it, so a partition cannot freeze it.
     connection: { ...connection, application_name: 'tessera-meta', ...(clientTimeoutMs > 0 ? { query_timeout: clientTimeoutMs } : {}) } as unknown as string,
-    pool: { min: 0, max: Math.max(2, Math.min(5, cfg.poolMax)) },
+    pool: {
+      min: 0,
+      max: Math.max(2, Math.min(5, cfg.poolMax)),
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+        metaConnections.add(conn);
+        conn.once('end', () => metaConnections.delete(conn));
+        done(null, conn);
+      },
+    },
     acquireConnectionTimeout: cfg.connectionTimeoutMs,
+    // knex would print its own multi-line warnings (stack traces included) to the console; they go to the log as one line.
+    log: {
+      warn: (message: unknown) => log.warn({ knex: oneLine(message) }, 'knex warning'),
+      error: (message: unknown) => log.warn({ knex: oneLine(message) }, 'knex error'),
+      deprecate: (method: unknown, alternative: unknown) => log.debug({ method, alternative }, 'knex deprecation'),
+      debug: () => undefined,
+    },
   });
 
   // Checked-out connections, so closing can drop the ones an abandoned statement still holds.
@@ -197,6 +214,15 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
     await pingClient.query('select 1');
   };
 
+  /** knex waits for its busy connections; after a moment they are dropped, since nobody waits for their answer. */
+  const closeKnex = async (): Promise<void> => {
+    const destroyed = knex.destroy();
+    const settledSoon = await Promise.race([destroyed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref())]);
+    if (settledSoon) return;
+    for (const conn of metaConnections) conn.connection.stream.destroy();
+    await destroyed;
+  };
+
   let closed: Promise<void> | undefined;
 
   return {
@@ -233,7 +259,7 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
     close(): Promise<void> {
       // By now every request has finished or been cut; a statement still running has nobody to answer.
       for (const client of checkedOut) client.connection.stream.destroy();
-      closed ??= Promise.all([pool.end(), knex.destroy(), pingClient?.end().catch(() => undefined)]).then(() => undefined);
+      closed ??= Promise.all([pool.end(), closeKnex(), pingClient?.end().catch(() => undefined)]).then(() => undefined);
       return closed;
     },
   };
@@ -285,6 +311,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/** The first line of a message or error, without its stack. */
+function oneLine(message: unknown): string {
+  const text = message instanceof Error ? message.message : String(message);
+  return text.split('\n')[0] ?? '';
 }
 
 function describe(err: unknown): Record<string, unknown> {
