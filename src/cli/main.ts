@@ -5,19 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { loadConfig } from '../config/load-config.js';
 import { createDatabase } from '../db/create-database.js';
-import type { Database } from '../db/database.js';
 import type { EmbeddedPostgres } from '../db/embedded-postgres.js';
 import { seedDemo } from '../db/seed.js';
 import { ConfigError, ModelError } from '../errors/engine-error.js';
 import { createApp } from '../server/create-app.js';
 import { createAppDeps } from '../server/create-app-deps.js';
+import { startHttpServer } from '../server/start-http-server.js';
 import { createLogger } from '../server/create-logger.js';
 import { watchModel } from '../schema/watch-model.js';
 
@@ -37,8 +36,6 @@ Configuration is read from the environment and tessera.config.{js,mjs,ts} (see R
 /** The demo user the printed token speaks for; tenant = ((id - 1) % 5) + 1. */
 const DEMO_USER_ID = 42;
 const DEMO_TENANT_ID = ((DEMO_USER_ID - 1) % 5) + 1;
-/** How long in-flight requests get to finish after SIGTERM before sockets are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
@@ -114,57 +111,42 @@ async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: s
   return { url: embedded.url, embedded };
 }
 
-/** An open database: the configured one, or the embedded one (seeded). */
-async function openDatabase(config: Config, logger: Logger): Promise<{ db: Database; embedded?: EmbeddedPostgres }> {
-  const { url, embedded } = await resolveDatabase(config, logger);
-  const db = createDatabase({ ...config.database, url }, logger);
-  try {
-    if (embedded || config.seedOnStart) {
-      const result = await seedDemo(db);
-      logger.info({ seeded: result.seeded, ms: result.ms }, result.seeded ? 'demo dataset seeded' : 'demo dataset already present');
-    }
-  } catch (err) {
-    await db.close();
-    await embedded?.stop();
-    throw err;
-  }
-  return embedded ? { db, embedded } : { db };
-}
-
 async function serve(): Promise<number> {
   const config = await loadServeConfig();
   const logger = createLogger({ level: config.logLevel });
-  const { db, embedded } = await openDatabase(config, logger);
-  let server: Server;
-  try {
-    const deps = await createAppDeps({ config, db, logger });
-    let app = createApp(deps);
-    // Outside production a model edit that compiles replaces the app; a broken one is logged and the last good model keeps serving.
-    if (!config.production) {
-      watchModel(config.schemaPath, {
-        currentVersion: deps.model.version,
-        onReload: (model) => {
-          app = createApp(Object.freeze({ ...deps, model }));
-          logger.info({ version: model.version }, 'model reloaded');
-        },
-        onError: (errors) => logger.error({ errors: errors.map((e) => e.message) }, 'model not reloaded; the last good model keeps serving'),
-      });
-    }
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = createServer((req, res) => app(req, res)).listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
-    });
-  } catch (err) {
-    await db.close();
-    await embedded?.stop();
-    throw err;
-  }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ host: config.host, port, devMode: config.devMode, embedded: embedded !== undefined }, 'tessera listening');
-  process.stdout.write(banner(config, port, embedded !== undefined));
-  installShutdown(server, db, embedded, logger);
-  return new Promise<number>(() => undefined); // runs until a signal
+  const { url, embedded } = await resolveDatabase(config, logger);
+  const db = createDatabase({ ...config.database, url }, logger);
+  // Listens at once and builds the app once the database answers; drains on SIGTERM.
+  const running = await startHttpServer({
+    config,
+    logger,
+    prepare: async () => {
+      if (embedded || config.seedOnStart) {
+        const result = await seedDemo(db);
+        logger.info({ seeded: result.seeded, ms: result.ms }, result.seeded ? 'demo dataset seeded' : 'demo dataset already present');
+      }
+      const deps = await createAppDeps({ config, db, logger });
+      let app = createApp(deps);
+      // Outside production a model edit that compiles replaces the app; a broken one is logged and the last good model keeps serving.
+      if (!config.production) {
+        watchModel(config.schemaPath, {
+          currentVersion: deps.model.version,
+          onReload: (model) => {
+            app = createApp(Object.freeze({ ...deps, model }));
+            logger.info({ version: model.version }, 'model reloaded');
+          },
+          onError: (errors) => logger.error({ errors: errors.map((e) => e.message) }, 'model not reloaded; the last good model keeps serving'),
+        });
+      }
+      return (req, res) => app(req, res);
+    },
+    onReady: (port) => process.stdout.write(banner(config, port, embedded !== undefined)),
+    close: async () => {
+      await db.close();
+      await embedded?.stop();
+    },
+  });
+  return running.done;
 }
 
 function banner(config: Config, port: number, embedded: boolean): string {
@@ -192,40 +174,6 @@ function banner(config: Config, port: number, embedded: boolean): string {
     );
   }
   return `${lines.join('\n')}\n\n`;
-}
-
-function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgres | undefined, logger: Logger): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    // Ctrl+C reaches us twice (from the terminal and relayed by tsx/npm), so repeats are ignored.
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => {
-      logger.warn('in-flight requests did not finish in time; closing their connections');
-      server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS).unref();
-    setTimeout(() => {
-      logger.error('shutdown did not complete; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS + 5000).unref();
-    server.close(async () => {
-      try {
-        await db.close();
-        await embedded?.stop();
-        logger.info('stopped');
-        process.exit(0);
-      } catch (err) {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      }
-    });
-    // Keep-alive connections with no request in flight would hold server.close open.
-    server.closeIdleConnections();
-    // Logged once the listener is closed, so anyone reading it can rely on new connections being refused.
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 async function seed(args: readonly string[]): Promise<number> {

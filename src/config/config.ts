@@ -10,6 +10,42 @@ export interface DatabaseConfig {
   readonly poolMax: number;
   readonly statementTimeoutMs: number;
   readonly connectionTimeoutMs: number;
+  /** TESSERA_DB_CLIENT_TIMEOUT_MS: the client gives up on a statement (and drops its connection) after this; longer than the statement timeout. */
+  readonly clientTimeoutMs?: number | undefined;
+  /** TESSERA_DB_TENANT_CONCURRENCY: statements one security context may run at once. */
+  readonly tenantConcurrency?: number | undefined;
+  /** TESSERA_DB_QUEUE_DEPTH: statements one security context may have waiting; past it 429. */
+  readonly queueDepth?: number | undefined;
+}
+
+/** Limits on a request, checked before the database; each names its config key in the 400 (issue 13). */
+export interface QueryBudgets {
+  /** TESSERA_MAX_FILTER_DEPTH: and/or nesting levels. */
+  readonly maxFilterDepth: number;
+  /** TESSERA_MAX_FILTERS: filters in one query, counted at every level. */
+  readonly maxFilters: number;
+  /** TESSERA_MAX_FILTER_VALUES: values in one filter. */
+  readonly maxFilterValues: number;
+  /** TESSERA_MAX_QUERY_PARAMS: bound parameters of one statement (PostgreSQL stops at 65,535). */
+  readonly maxParams: number;
+  /** TESSERA_MAX_VALUE_LENGTH: characters of one filter value. */
+  readonly maxValueLength: number;
+  /** TESSERA_MAX_DATE_LENGTH: characters of one date or date-range value. */
+  readonly maxDateLength: number;
+  /** TESSERA_MAX_MEMBERS: measures, dimensions, segments, time dimensions and order entries of one query. */
+  readonly maxMembers: number;
+  /** TESSERA_MAX_MULTI_QUERY_ROWS: rows a compare or blending request may return in total (at most the query row cap). */
+  readonly maxMultiQueryRows: number;
+}
+
+/** Request deadline and shutdown (issue 13). */
+export interface ServerConfig {
+  /** TESSERA_REQUEST_TIMEOUT_MS: a query request is cancelled (statement included) after this. */
+  readonly requestTimeoutMs: number;
+  /** TESSERA_SHUTDOWN_GRACE_MS: how long in-flight requests get after SIGTERM. */
+  readonly shutdownGraceMs: number;
+  /** TESSERA_DB_RETRY_MAX_MS: the longest pause between start-up attempts while the database is down. */
+  readonly startupRetryMaxMs: number;
 }
 
 export interface JwtConfig {
@@ -78,6 +114,9 @@ export interface Config {
   /** TESSERA_SEED=true: seed the demo dataset into DATABASE_URL at start-up (the embedded database is always seeded). */
   readonly seedOnStart?: boolean | undefined;
   readonly database: DatabaseConfig;
+  /** Always set by loadConfig; optional so hand-built configs (tests) may leave them out and get the defaults. */
+  readonly budgets?: QueryBudgets | undefined;
+  readonly server?: ServerConfig | undefined;
   readonly query: {
     readonly defaultLimit: number;
     readonly maxLimit: number;

@@ -135,6 +135,21 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     setupToken: fromEnv('setupToken', 'TESSERA_SETUP_TOKEN'),
     anonymousRateLimit: fromEnv('anonymousRateLimit', 'TESSERA_ANONYMOUS_RATE_LIMIT'),
     anonymousRateWindowSec: fromEnv('anonymousRateWindowSec', 'TESSERA_ANONYMOUS_RATE_WINDOW_SEC'),
+    // Budgets, fairness, timeouts and shutdown (issue 13).
+    clientTimeoutMs: fromEnv('clientTimeoutMs', 'TESSERA_DB_CLIENT_TIMEOUT_MS'),
+    tenantConcurrency: fromEnv('tenantConcurrency', 'TESSERA_DB_TENANT_CONCURRENCY'),
+    queueDepth: fromEnv('queueDepth', 'TESSERA_DB_QUEUE_DEPTH'),
+    maxFilterDepth: fromEnv('maxFilterDepth', 'TESSERA_MAX_FILTER_DEPTH'),
+    maxFilters: fromEnv('maxFilters', 'TESSERA_MAX_FILTERS'),
+    maxFilterValues: fromEnv('maxFilterValues', 'TESSERA_MAX_FILTER_VALUES'),
+    maxParams: fromEnv('maxParams', 'TESSERA_MAX_QUERY_PARAMS'),
+    maxValueLength: fromEnv('maxValueLength', 'TESSERA_MAX_VALUE_LENGTH'),
+    maxDateLength: fromEnv('maxDateLength', 'TESSERA_MAX_DATE_LENGTH'),
+    maxMembers: fromEnv('maxMembers', 'TESSERA_MAX_MEMBERS'),
+    maxMultiQueryRows: fromEnv('maxMultiQueryRows', 'TESSERA_MAX_MULTI_QUERY_ROWS'),
+    requestTimeoutMs: fromEnv('requestTimeoutMs', 'TESSERA_REQUEST_TIMEOUT_MS'),
+    shutdownGraceMs: fromEnv('shutdownGraceMs', 'TESSERA_SHUTDOWN_GRACE_MS'),
+    startupRetryMaxMs: fromEnv('startupRetryMaxMs', 'TESSERA_DB_RETRY_MAX_MS'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -177,6 +192,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
   }
   const defaultLimit = Math.min(o.defaultLimit, o.maxLimit);
   const statementTimeoutMs = o.statementTimeoutMs ?? o.cubeQueryTimeout ?? 30_000;
+  const resilience = resilienceOptions(o, statementTimeoutMs, name);
   const hooks: ConfigHooks = Object.freeze({
     checkAuth: o.checkAuth as ConfigHooks['checkAuth'],
     queryRewrite: (o.queryRewrite ?? o.queryTransformer) as ConfigHooks['queryRewrite'],
@@ -201,8 +217,11 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       poolMax: o.poolMax,
       statementTimeoutMs,
       connectionTimeoutMs: o.connectionTimeoutMs,
+      ...resilience.database,
     },
     query: { defaultLimit, maxLimit: o.maxLimit, defaultTimezone: o.defaultTimezone },
+    budgets: resilience.budgets,
+    server: resilience.server,
     jwt: {
       jwkUrl: o.jwkUrl,
       issuer: o.issuer,
@@ -369,7 +388,58 @@ const rawSchema = z.object({
   setupToken: z.string().optional().refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   anonymousRateLimit: int(1, 1_000_000_000, 300),
   anonymousRateWindowSec: int(1, 86_400, 60),
+  // Budgets, fairness, timeouts and shutdown (issue 13); defaults a real dashboard never meets.
+  clientTimeoutMs: wholeNumber(100, 86_400_000).optional(),
+  tenantConcurrency: wholeNumber(1, 1000).optional(),
+  queueDepth: int(0, 100_000, 100),
+  maxFilterDepth: int(1, 100, 20),
+  maxFilters: int(1, 100_000, 500),
+  maxFilterValues: int(1, 60_000, 10_000),
+  maxParams: int(1, 65_000, 30_000),
+  maxValueLength: int(1, 1_000_000, 10_000),
+  maxDateLength: int(10, 1000, 100),
+  maxMembers: int(1, 10_000, 200),
+  maxMultiQueryRows: wholeNumber(1, 10_000_000).optional(),
+  requestTimeoutMs: wholeNumber(100, 86_400_000).optional(),
+  shutdownGraceMs: int(0, 3_600_000, 10_000),
+  startupRetryMaxMs: int(100, 3_600_000, 30_000),
 });
+
+/** Budgets, fairness, timeouts and shutdown (issue 13), cross-checked against the statement timeout and row cap. */
+function resilienceOptions(o: z.infer<typeof rawSchema>, statementTimeoutMs: number, name: (key: string, fallback: string) => string) {
+  // The client waits longer than PostgreSQL, so the server's own timeout (a clean 57014) normally wins.
+  const clientTimeoutMs = o.clientTimeoutMs ?? (statementTimeoutMs > 0 ? statementTimeoutMs + 5000 : undefined);
+  if (clientTimeoutMs !== undefined && statementTimeoutMs > 0 && clientTimeoutMs <= statementTimeoutMs) {
+    throw new ConfigError(name('clientTimeoutMs', 'TESSERA_DB_CLIENT_TIMEOUT_MS'), `must be longer than the statement timeout (${statementTimeoutMs} ms)`);
+  }
+  const maxMultiQueryRows = o.maxMultiQueryRows ?? o.maxLimit;
+  if (maxMultiQueryRows > o.maxLimit) {
+    throw new ConfigError(name('maxMultiQueryRows', 'TESSERA_MAX_MULTI_QUERY_ROWS'), `must not exceed the query row cap (${o.maxLimit})`);
+  }
+  return {
+    database: {
+      clientTimeoutMs,
+      // Half the pool per security context leaves the other half for everyone else.
+      tenantConcurrency: Math.min(o.tenantConcurrency ?? Math.max(1, Math.floor(o.poolMax / 2)), o.poolMax),
+      queueDepth: o.queueDepth,
+    },
+    budgets: {
+      maxFilterDepth: o.maxFilterDepth,
+      maxFilters: o.maxFilters,
+      maxFilterValues: o.maxFilterValues,
+      maxParams: o.maxParams,
+      maxValueLength: o.maxValueLength,
+      maxDateLength: o.maxDateLength,
+      maxMembers: o.maxMembers,
+      maxMultiQueryRows,
+    },
+    server: {
+      requestTimeoutMs: o.requestTimeoutMs ?? (clientTimeoutMs ?? 60_000) + 5000,
+      shutdownGraceMs: o.shutdownGraceMs,
+      startupRetryMaxMs: o.startupRetryMaxMs,
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------
 // Sources.

@@ -5,6 +5,7 @@
  * can format them in the query timezone without the JS Date round-trip.
  */
 import type { Knex } from 'knex';
+import type { StatementScope } from './statement-scope.js';
 
 export interface CompiledSql {
   readonly sql: string;
@@ -24,9 +25,12 @@ export interface QueryResult {
 }
 
 export interface Database {
-  /** Runs one parameterised statement; maps connection/timeout failures to EngineError. */
-  query(compiled: CompiledSql): Promise<QueryResult>;
-  /** Throws EngineError('ERR_DB_UNAVAILABLE') when the database cannot answer. */
+  /**
+   * Runs one parameterised statement; maps connection/timeout failures to EngineError.
+   * `opts` (abort signal, fairness key) defaults to the scope of the running request.
+   */
+  query(compiled: CompiledSql, opts?: StatementScope): Promise<QueryResult>;
+  /** Throws EngineError('ERR_DB_UNAVAILABLE') when the database cannot answer within a second. */
   ping(): Promise<void>;
   /** The knex instance for metadata (migrations, keys, sessions). */
   readonly knex: Knex;

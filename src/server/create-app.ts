@@ -15,6 +15,7 @@ import type { AppDeps } from './app-deps.js';
 import { createCubeRouter } from './cube-router.js';
 import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
+import { createRequestGuard } from './request-guard.js';
 import { requestIdMiddleware, requestIdOf } from './request-id.js';
 
 const HEALTH_PATHS = new Set(['/livez', '/readyz']);
@@ -95,7 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
     '/cubejs-api/v1',
     jsonBody,
     createCubeRouter(deps, {
-      afterAuth: [createQueryRateLimiter(deps)],
+      afterAuth: [createQueryRateLimiter(deps), createRequestGuard(deps.config)],
       policies,
       visibleMembers: policies.visibleMembers,
       anonymousLimiter: createAnonymousRateLimiter(deps),
