@@ -122,6 +122,12 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     logLevel: fromEnv('logLevel', 'LOG_LEVEL', 'TESSERA_LOG_LEVEL'),
     dataDir: fromEnv('dataDir', 'TESSERA_DATA_DIR'),
     seedOnStart: fromEnv('seedOnStart', 'TESSERA_SEED'),
+    // The result cache (issue 14).
+    cacheEnabled: fromEnv('cacheEnabled', 'TESSERA_CACHE'),
+    cacheMaxBytes: fromEnv('cacheMaxBytes', 'TESSERA_CACHE_MAX_BYTES'),
+    cacheMaxAgeSec: fromEnv('cacheMaxAgeSec', 'TESSERA_CACHE_MAX_AGE_SEC'),
+    cacheRedisPrefix: fromEnv('cacheRedisPrefix', 'TESSERA_CACHE_REDIS_PREFIX'),
+    continueWaitMs: fromEnv('continueWaitMs', 'TESSERA_CONTINUE_WAIT_MS'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -218,6 +224,13 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     },
     logLevel: o.logLevel,
     corsOrigins: o.corsOrigins,
+    cache: {
+      enabled: o.cacheEnabled,
+      maxBytes: o.cacheMaxBytes,
+      maxAgeSec: o.cacheMaxAgeSec,
+      redisPrefix: o.cacheRedisPrefix,
+      continueWaitMs: o.continueWaitMs,
+    },
   };
   return deepFreezeData(config);
 }
@@ -327,6 +340,12 @@ const rawSchema = z.object({
   logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   dataDir: str.min(1).default('.tessera'),
   seedOnStart: bool.optional().transform((v) => v ?? false),
+  // The result cache (issue 14).
+  cacheEnabled: bool.optional().transform((v) => v ?? true),
+  cacheMaxBytes: int(1024, 2 ** 40, 64 * 1024 * 1024),
+  cacheMaxAgeSec: int(1, 86_400 * 30, 3600),
+  cacheRedisPrefix: str.min(1).max(200).default('tessera:cache:'),
+  continueWaitMs: int(0, 3_600_000, 10_000),
 });
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import { requireScope } from '../operator/require-scope.js';
 import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies } from './query-pipeline.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
+import { readCacheDirectives } from '../cache/cache-directives.js';
+import { runInCacheScope, summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -28,6 +30,25 @@ function param(req: Request, name: string): unknown {
   if (req.method === 'GET') return (req.query as Record<string, unknown>)[name];
   const body = req.body as Record<string, unknown> | undefined;
   return body && typeof body === 'object' ? body[name] : undefined;
+}
+
+const CONTINUE_WAIT = Symbol('continue wait');
+
+/** The work's result, or CONTINUE_WAIT once `waitMs` passes (0: wait for it); the work carries on either way. */
+async function withinWait<T>(work: Promise<T>, waitMs: number): Promise<T | typeof CONTINUE_WAIT> {
+  if (waitMs <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof CONTINUE_WAIT>((resolve) => {
+    timer = setTimeout(() => resolve(CONTINUE_WAIT), waitMs);
+  });
+  try {
+    const winner = await Promise.race([work, timeout]);
+    // An abandoned statement's failure is for the retry to see; here it must not go unhandled.
+    if (winner === CONTINUE_WAIT) work.catch(() => undefined);
+    return winner;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {}): Router {
@@ -58,8 +79,12 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     },
   ];
 
+  // Cube's long poll: past the wait, answer "Continue wait" while the statement runs into the cache.
+  const continueWaitMs = deps.resultCache ? deps.config.cache?.continueWaitMs ?? 0 : 0;
+
   const load: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const directives = readCacheDirectives(param(req, 'query'));
+    const prepared = await prepareRequest(directives.query, pipeline, auth(res));
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
@@ -67,7 +92,15 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
         `'${prepared.queryType}' query type is not supported by the client. Please update the client.`,
       );
     }
-    const results = await executeRequest(prepared, pipeline, auth(res));
+    const scope: CacheScope = { renew: directives.renew, outcomes: [] };
+    const running = runInCacheScope(scope, () => executeRequest(prepared, pipeline, auth(res)));
+    const results = await withinWait(running, continueWaitMs);
+    if (results === CONTINUE_WAIT) {
+      res.json({ error: 'Continue wait' });
+      return;
+    }
+    const outcome = summarizeOutcomes(scope.outcomes);
+    if (outcome) res.setHeader('x-tessera-cache', outcome);
     if (multi) {
       res.json({ queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false });
     } else {

@@ -1,0 +1,143 @@
+/**
+ * The result cache as a decorator of `Database`: `query()` answers from the memory tier, then the
+ * shared tier (Redis), then the database; identical statements in flight run once. The key is
+ * everything that decides the answer (see `cache-key.ts`); errors are never cached.
+ */
+import type { Logger } from 'pino';
+import type { CompiledSql, Database, QueryResult } from '../db/database.js';
+import type { Model } from '../schema/model.js';
+import { resultCacheKey } from './cache-key.js';
+import { currentCacheScope, type CacheOutcome } from './cache-scope.js';
+import { createRefreshPolicy } from './refresh-policy.js';
+import { encodeEntry, type CachedEntry, type MemoryStore, type SharedStore } from './result-store.js';
+
+/** Counters for metrics (the metrics stage registers them with prom-client). */
+export interface ResultCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly coalesced: number;
+  /** Shared-tier (Redis) reads or writes that failed; the request fell back to the database. */
+  readonly sharedErrors: number;
+  readonly memoryBytes: number;
+  readonly memoryEntries: number;
+}
+
+export interface CachedDatabase extends Database {
+  stats(): ResultCacheStats;
+}
+
+export interface CachedDatabaseOptions {
+  readonly model: Model;
+  readonly memory: MemoryStore;
+  readonly shared?: SharedStore | undefined;
+  readonly now?: () => number;
+  /** Freshness of a cube without `refresh_key` (Cube: 10 s). */
+  readonly defaultRefreshMs?: number;
+  /** Longest life of an entry governed only by `refresh_key.sql`. */
+  readonly maxAgeMs?: number;
+  /** A renewing request still takes a result this young (the one its own Continue-wait started). */
+  readonly renewGraceMs?: number;
+  readonly logger?: Logger | undefined;
+}
+
+export const DEFAULT_REFRESH_MS = 10_000;
+
+export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions): CachedDatabase {
+  const now = opts.now ?? Date.now;
+  const { memory, shared, logger } = opts;
+  const renewGraceMs = opts.renewGraceMs ?? 0;
+  const modelVersion = opts.model.version ?? '';
+  const policy = createRefreshPolicy({
+    model: opts.model,
+    db,
+    now,
+    defaultEveryMs: opts.defaultRefreshMs ?? DEFAULT_REFRESH_MS,
+    maxAgeMs: opts.maxAgeMs ?? 3_600_000,
+    logger,
+  });
+  const inFlight = new Map<string, Promise<QueryResult>>();
+  const counts = { hits: 0, misses: 0, coalesced: 0, sharedErrors: 0 };
+
+  const record = (outcome: CacheOutcome): void => {
+    if (outcome === 'hit') counts.hits += 1;
+    else if (outcome === 'miss') counts.misses += 1;
+    else counts.coalesced += 1;
+    currentCacheScope()?.outcomes.push(outcome);
+  };
+
+  const sharedFailed = (err: unknown, op: string): void => {
+    counts.sharedErrors += 1;
+    logger?.warn({ err: { message: (err as Error)?.message }, op }, 'shared result cache unavailable; using the database');
+  };
+
+  const usable = (entry: CachedEntry | undefined, renew: boolean): entry is CachedEntry =>
+    entry !== undefined && (!renew || now() - entry.storedAtMs <= renewGraceMs);
+
+  /** Shared tier, then the database; stores what the database answered in both tiers. */
+  const fill = async (key: string, compiled: CompiledSql, ttlMs: number, renew: boolean): Promise<{ result: QueryResult; outcome: CacheOutcome }> => {
+    if (shared) {
+      const entry = await shared.get(key).catch((err: unknown) => {
+        sharedFailed(err, 'get');
+        return undefined;
+      });
+      if (usable(entry, renew)) {
+        memory.set(key, entry, encodeEntry(entry).length, now());
+        return { result: entry.result, outcome: 'hit' };
+      }
+    }
+    const result = await db.query(compiled);
+    const storedAtMs = now();
+    const entry: CachedEntry = { result, storedAtMs, expiresAtMs: storedAtMs + ttlMs };
+    const encoded = encodeEntry(entry);
+    memory.set(key, entry, encoded.length, storedAtMs);
+    if (shared) await shared.set(key, entry, encoded).catch((err: unknown) => sharedFailed(err, 'set'));
+    return { result, outcome: 'miss' };
+  };
+
+  const lookup = (compiled: CompiledSql, ttlMs: number, state: string): Promise<QueryResult> | QueryResult => {
+    const renew = currentCacheScope()?.renew ?? false;
+    const key = resultCacheKey({
+      sql: compiled.sql,
+      params: compiled.params,
+      settings: compiled.settings,
+      dataSource: compiled.dataSource ?? 'default',
+      modelVersion,
+      refreshState: state,
+    });
+    const held = memory.get(key, now());
+    if (usable(held, renew)) {
+      record('hit');
+      return held.result;
+    }
+    const pending = inFlight.get(key);
+    if (pending) {
+      record('coalesced');
+      return pending;
+    }
+    const run = fill(key, compiled, ttlMs, renew);
+    const result = run.then((r) => r.result);
+    inFlight.set(key, result);
+    const settle = (): void => {
+      inFlight.delete(key);
+    };
+    run.then((r) => {
+      settle();
+      record(r.outcome);
+    }, settle);
+    return result;
+  };
+
+  return {
+    knex: db.knex,
+    ping: () => db.ping(),
+    async query(compiled) {
+      const refresh = policy.stateFor(compiled.cubes, compiled.dataSource ?? 'default');
+      const { state, ttlMs } = refresh instanceof Promise ? await refresh : refresh;
+      return lookup(compiled, ttlMs, state);
+    },
+    stats: () => ({ ...counts, memoryBytes: memory.bytes, memoryEntries: memory.entries }),
+    async close() {
+      await Promise.all([db.close(), shared?.close()]);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Builds the result cache from the config at start-up: the memory tier, Redis when REDIS_URL
+ * is set, and the cached `Database` in front of the real one.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/database.js';
+import type { Model } from '../schema/model.js';
+import { createCachedDatabase, type CachedDatabase } from './create-cached-database.js';
+import { createMemoryStore, createRedisStore } from './result-store.js';
+
+/** A renewing retry still takes a result its own Continue-wait started, up to this long after. */
+const RENEW_GRACE_MARGIN_MS = 1000;
+
+/** The cached database, or undefined when the cache is off (TESSERA_CACHE=false or a hand-built config). */
+export function createResultCache(args: { config: Config; db: Database; model: Model; logger: Logger }): CachedDatabase | undefined {
+  const { config, db, model, logger } = args;
+  const cache = config.cache;
+  if (!cache?.enabled) return undefined;
+  const redisUrl = config.operator.redisUrl;
+  // Bounded waits: a slow or absent Redis must cost a request little more than a miss.
+  const shared = redisUrl
+    ? createRedisStore(new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000 }), { prefix: cache.redisPrefix })
+    : undefined;
+  return createCachedDatabase(db, {
+    model,
+    memory: createMemoryStore({ maxBytes: cache.maxBytes }),
+    shared,
+    maxAgeMs: cache.maxAgeSec * 1000,
+    renewGraceMs: cache.continueWaitMs > 0 ? cache.continueWaitMs + RENEW_GRACE_MARGIN_MS : 0,
+    logger: logger.child({ component: 'result-cache' }),
+  });
+}
