@@ -35,7 +35,7 @@ export interface CachedDatabaseOptions {
   readonly defaultRefreshMs?: number;
   /** Longest life of an entry governed only by `refresh_key.sql`. */
   readonly maxAgeMs?: number;
-  /** A renewing request still takes a result this young (the one its own Continue-wait started). */
+  /** A renewing request still takes a result another renewing request made this recently (its own Continue-wait retry). */
   readonly renewGraceMs?: number;
   readonly logger?: Logger | undefined;
 }
@@ -70,8 +70,9 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     logger?.warn({ err: { message: (err as Error)?.message }, op }, 'shared result cache unavailable; using the database');
   };
 
+  // A renewing retry (after Continue wait) takes the fresh result its first attempt started, nothing older.
   const usable = (entry: CachedEntry | undefined, renew: boolean): entry is CachedEntry =>
-    entry !== undefined && (!renew || now() - entry.storedAtMs <= renewGraceMs);
+    entry !== undefined && (!renew || (entry.renewed === true && now() - entry.storedAtMs <= renewGraceMs));
 
   /** Shared tier, then the database; stores what the database answered in both tiers. */
   const fill = async (key: string, compiled: CompiledSql, ttlMs: number, renew: boolean): Promise<{ result: QueryResult; outcome: CacheOutcome }> => {
@@ -87,7 +88,7 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     }
     const result = await db.query(compiled);
     const storedAtMs = now();
-    const entry: CachedEntry = { result, storedAtMs, expiresAtMs: storedAtMs + ttlMs };
+    const entry: CachedEntry = { result, storedAtMs, expiresAtMs: storedAtMs + ttlMs, ...(renew ? { renewed: true } : {}) };
     const encoded = encodeEntry(entry);
     memory.set(key, entry, encoded.length, storedAtMs);
     if (shared) await shared.set(key, entry, encoded).catch((err: unknown) => sharedFailed(err, 'set'));

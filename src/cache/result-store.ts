@@ -12,6 +12,8 @@ export interface CachedEntry {
   readonly storedAtMs: number;
   /** When the entry goes stale (epoch ms); a later read is a miss. */
   readonly expiresAtMs: number;
+  /** Made for a renewing request: only such an entry, and only briefly, satisfies another renewing request. */
+  readonly renewed?: boolean | undefined;
 }
 
 /** The shared tier: slower, may be down. Failures reject; the caller falls back to the database. */
