@@ -10,8 +10,8 @@ import type { Model } from '../schema/model.js';
 import { createCachedDatabase, type CachedDatabase } from './create-cached-database.js';
 import { createMemoryStore, createRedisStore } from './result-store.js';
 
-/** A renewing retry still takes a result its own Continue-wait started, up to this long after. */
-const RENEW_GRACE_MARGIN_MS = 1000;
+/** A renewing retry still takes a result its own Continue-wait started, up to this long after (a loaded server may be slow to get to it). */
+const RENEW_GRACE_MARGIN_MS = 10_000;
 
 /** The cached database, or undefined when the cache is off (TESSERA_CACHE=false or a hand-built config). */
 export function createResultCache(args: { config: Config; db: Database; model: Model; logger: Logger }): CachedDatabase | undefined {
@@ -20,9 +20,13 @@ export function createResultCache(args: { config: Config; db: Database; model: M
   if (!cache?.enabled) return undefined;
   const redisUrl = config.operator.redisUrl;
   // Bounded waits: a slow or absent Redis must cost a request little more than a miss.
-  const shared = redisUrl
-    ? createRedisStore(new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000 }), { prefix: cache.redisPrefix })
-    : undefined;
+  let shared;
+  if (redisUrl) {
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000 });
+    // Connection trouble is counted and logged per failed command; the event itself needs a listener.
+    client.on('error', () => undefined);
+    shared = createRedisStore(client, { prefix: cache.redisPrefix });
+  }
   return createCachedDatabase(db, {
     model,
     memory: createMemoryStore({ maxBytes: cache.maxBytes }),
