@@ -7,17 +7,15 @@
  * Env: DATABASE_URL (else the embedded demo database), BENCH_DURATION_SEC (10 per server and
  * scenario), BENCH_CONNECTIONS (20), BENCH_SCENARIOS (comma list of names to run), LOG_LEVEL (warn).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../src/config/load-config.js';
 import type { EmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { seedDemo } from '../src/db/seed.js';
 import type { FloorStatement } from './bench-server.js';
+import { startChild, type Child } from './bench-child.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DURATION_SEC = Number(process.env.BENCH_DURATION_SEC ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const WARMUP_SEC = 2;
@@ -61,32 +59,6 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'heavy repeated', statement: 'heavy', query: heavy, user: () => undefined, value: () => '10', target: '≥ 10' },
   { name: '5,000 users, cheap', statement: 'cheap', query: cheap, user: (n) => 1 + (n % 5000), value: fresh, target: '≥ 0.80' },
 ];
-
-interface Child {
-  readonly proc: ChildProcess;
-  readonly port: number;
-  cpuMs(): Promise<number>;
-}
-
-function startChild(mode: 'tessera' | 'floor', env: NodeJS.ProcessEnv): Promise<Child> {
-  const proc = fork(path.join(HERE, 'bench-server.ts'), [mode], { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  const cpuMs = (): Promise<number> =>
-    new Promise((resolve) => {
-      const onMessage = (msg: { type: string; usage?: NodeJS.CpuUsage }) => {
-        if (msg.type !== 'cpu' || !msg.usage) return;
-        proc.off('message', onMessage);
-        resolve((msg.usage.user + msg.usage.system) / 1000);
-      };
-      proc.on('message', onMessage);
-      proc.send({ type: 'cpu' });
-    });
-  return new Promise((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
-    proc.on('message', (msg: { type: string; port?: number }) => {
-      if (msg.type === 'ready' && msg.port) resolve({ proc, port: msg.port, cpuMs });
-    });
-  });
-}
 
 interface Figures {
   requests: number;
@@ -224,8 +196,7 @@ async function main(): Promise<void> {
       console.log(`${s.name}: floor ${rps(f).toFixed(0)} req/s, Tessera ${rps(t).toFixed(0)} req/s`);
     }
   } finally {
-    tessera.proc.kill();
-    floor.proc.kill();
+    await Promise.all([tessera.stop(), floor.stop()]);
     await embedded?.stop();
   }
 

@@ -24,6 +24,13 @@ export interface ResultCacheStats {
 
 export interface CachedDatabase extends Database {
   stats(): ResultCacheStats;
+  /**
+   * The key and expiry of a live memory entry for this statement, or undefined (absent, stale,
+   * or its refresh_key must be checked first). Runs nothing and counts nothing.
+   */
+  peek(compiled: CompiledSql): { readonly key: string; readonly expiresAtMs: number } | undefined;
+  /** Counts statements answered from a stored response built on their entries (see response-memo.ts). */
+  countHits(n: number): void;
 }
 
 export interface CachedDatabaseOptions {
@@ -95,9 +102,8 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     return { result, outcome: 'miss' };
   };
 
-  const lookup = (compiled: CompiledSql, ttlMs: number, state: string): Promise<QueryResult> | QueryResult => {
-    const renew = currentCacheScope()?.renew ?? false;
-    const key = resultCacheKey({
+  const keyOf = (compiled: CompiledSql, state: string): string =>
+    resultCacheKey({
       sql: compiled.sql,
       params: compiled.params,
       settings: compiled.settings,
@@ -105,6 +111,10 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
       modelVersion,
       refreshState: state,
     });
+
+  const lookup = (compiled: CompiledSql, ttlMs: number, state: string): Promise<QueryResult> | QueryResult => {
+    const renew = currentCacheScope()?.renew ?? false;
+    const key = keyOf(compiled, state);
     const held = memory.get(key, now());
     if (usable(held, renew)) {
       record('hit');
@@ -137,6 +147,20 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
       return lookup(compiled, ttlMs, state);
     },
     stats: () => ({ ...counts, memoryBytes: memory.bytes, memoryEntries: memory.entries }),
+    peek(compiled) {
+      const refresh = policy.stateFor(compiled.cubes, compiled.dataSource ?? 'default');
+      if (refresh instanceof Promise) {
+        // The check runs anyway when the statement is queried; here it must not go unhandled.
+        refresh.catch(() => undefined);
+        return undefined;
+      }
+      const key = keyOf(compiled, refresh.state);
+      const held = memory.get(key, now());
+      return held ? { key, expiresAtMs: held.expiresAtMs } : undefined;
+    },
+    countHits(n) {
+      counts.hits += n;
+    },
     async close() {
       await Promise.all([db.close(), shared?.close()]);
     },

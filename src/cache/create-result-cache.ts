@@ -9,12 +9,19 @@ import type { Database } from '../db/database.js';
 import type { Model } from '../schema/model.js';
 import { createCachedDatabase, type CachedDatabase } from './create-cached-database.js';
 import { createMemoryStore, createRedisStore } from './result-store.js';
+import { createResponseMemo, type ResponseMemo } from './response-memo.js';
+
+/** The result cache as the app holds it: the cached database and the shaped responses beside it. */
+export interface ResultCache {
+  readonly db: CachedDatabase;
+  readonly responses: ResponseMemo;
+}
 
 /** A renewing retry still takes a result its own Continue-wait started, up to this long after (a loaded server may be slow to get to it). */
 const RENEW_GRACE_MARGIN_MS = 10_000;
 
-/** The cached database, or undefined when the cache is off (TESSERA_CACHE=false or a hand-built config). */
-export function createResultCache(args: { config: Config; db: Database; model: Model; logger: Logger }): CachedDatabase | undefined {
+/** The result cache, or undefined when it is off (TESSERA_CACHE=false or a hand-built config). */
+export function createResultCache(args: { config: Config; db: Database; model: Model; logger: Logger }): ResultCache | undefined {
   const { config, db, model, logger } = args;
   const cache = config.cache;
   if (!cache?.enabled) return undefined;
@@ -27,12 +34,14 @@ export function createResultCache(args: { config: Config; db: Database; model: M
     client.on('error', () => undefined);
     shared = createRedisStore(client, { prefix: cache.redisPrefix });
   }
-  return createCachedDatabase(db, {
+  const cached = createCachedDatabase(db, {
     model,
     memory: createMemoryStore({ maxBytes: cache.maxBytes }),
     shared,
+    defaultRefreshMs: cache.defaultRefreshSec * 1000,
     maxAgeMs: cache.maxAgeSec * 1000,
     renewGraceMs: cache.continueWaitMs > 0 ? cache.continueWaitMs + RENEW_GRACE_MARGIN_MS : 0,
     logger: logger.child({ component: 'result-cache' }),
   });
+  return { db: cached, responses: createResponseMemo({ maxBytes: cache.maxBytes }) };
 }

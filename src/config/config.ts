@@ -67,6 +67,8 @@ export interface CacheConfig {
   readonly enabled: boolean;
   /** TESSERA_CACHE_MAX_BYTES (default 64 MiB): the in-memory tier's bound. */
   readonly maxBytes: number;
+  /** TESSERA_CACHE_DEFAULT_REFRESH_SEC (default 10, as Cube for PostgreSQL): freshness of a cube without `refresh_key`. */
+  readonly defaultRefreshSec: number;
   /** TESSERA_CACHE_MAX_AGE_SEC (default 3600): longest life of an entry kept fresh only by `refresh_key.sql`. */
   readonly maxAgeSec: number;
   /** TESSERA_CACHE_REDIS_PREFIX (default `tessera:cache:`): namespace of the shared entries in Redis. */

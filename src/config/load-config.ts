@@ -125,6 +125,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     // The result cache (issue 14).
     cacheEnabled: fromEnv('cacheEnabled', 'TESSERA_CACHE'),
     cacheMaxBytes: fromEnv('cacheMaxBytes', 'TESSERA_CACHE_MAX_BYTES'),
+    cacheDefaultRefreshSec: fromEnv('cacheDefaultRefreshSec', 'TESSERA_CACHE_DEFAULT_REFRESH_SEC'),
     cacheMaxAgeSec: fromEnv('cacheMaxAgeSec', 'TESSERA_CACHE_MAX_AGE_SEC'),
     cacheRedisPrefix: fromEnv('cacheRedisPrefix', 'TESSERA_CACHE_REDIS_PREFIX'),
     continueWaitMs: fromEnv('continueWaitMs', 'TESSERA_CONTINUE_WAIT_MS'),
@@ -227,6 +228,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     cache: {
       enabled: o.cacheEnabled,
       maxBytes: o.cacheMaxBytes,
+      defaultRefreshSec: o.cacheDefaultRefreshSec,
       maxAgeSec: o.cacheMaxAgeSec,
       redisPrefix: o.cacheRedisPrefix,
       continueWaitMs: o.continueWaitMs,
@@ -343,6 +345,7 @@ const rawSchema = z.object({
   // The result cache (issue 14).
   cacheEnabled: bool.optional().transform((v) => v ?? true),
   cacheMaxBytes: int(1024, 2 ** 40, 64 * 1024 * 1024),
+  cacheDefaultRefreshSec: int(1, 86_400 * 30, 10),
   cacheMaxAgeSec: int(1, 86_400 * 30, 3600),
   cacheRedisPrefix: str.min(1).max(200).default('tessera:cache:'),
   continueWaitMs: int(0, 3_600_000, 10_000),

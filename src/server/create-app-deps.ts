@@ -18,7 +18,7 @@ export async function createAppDeps(args: { config: Config; db: Database; logger
   const { config, logger } = args;
   const model = await loadModel(config.schemaPath);
   const resultCache = createResultCache({ config, db: args.db, model, logger });
-  const db = resultCache ?? args.db;
+  const db = resultCache?.db ?? args.db;
   await migrateOperatorSchema(db.knex, { schema: config.operator.metaSchema });
   const apiKeys =
     config.operator.authMode === 'none' ? undefined : createApiKeyAuthenticator({ config, knex: db.knex, logger });

@@ -11,6 +11,7 @@ import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
 import { readCacheDirectives } from '../cache/cache-directives.js';
 import { runInCacheScope, summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
+import { responseKeyFor } from '../cache/response-memo.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -92,6 +93,16 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
         `'${prepared.queryType}' query type is not supported by the client. Please update the client.`,
       );
     }
+    // A repeated request whose rows are all cached gets the response shaped the first time.
+    const cache = directives.renew ? undefined : deps.resultCache;
+    const memo = cache ? responseKeyFor(cache.db, prepared, multi) : undefined;
+    const stored = memo ? cache?.responses.get(memo.key, Date.now()) : undefined;
+    if (cache && stored !== undefined) {
+      cache.db.countHits(prepared.queries.length);
+      res.setHeader('x-tessera-cache', 'hit');
+      res.type('json').send(stored);
+      return;
+    }
     const scope: CacheScope = { renew: directives.renew, outcomes: [] };
     const running = runInCacheScope(scope, () => executeRequest(prepared, pipeline, auth(res)));
     const results = await withinWait(running, continueWaitMs);
@@ -101,11 +112,10 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     }
     const outcome = summarizeOutcomes(scope.outcomes);
     if (outcome) res.setHeader('x-tessera-cache', outcome);
-    if (multi) {
-      res.json({ queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false });
-    } else {
-      res.json(results[0]);
-    }
+    const body = JSON.stringify(multi ? { queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false } : results[0]);
+    const made = cache ? responseKeyFor(cache.db, prepared, multi) : undefined;
+    if (cache && made) cache.responses.set(made.key, body, made.expiresAtMs, Date.now());
+    res.type('json').send(body);
   };
 
   const sql: Handler = async (req, res) => {

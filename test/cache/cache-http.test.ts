@@ -61,6 +61,19 @@ describe('the result cache over /load', () => {
     expect(second.body.data).toEqual(first.body.data);
   });
 
+  it('serves a repeated request its first response, byte for byte, and a differently shaped request its own', async () => {
+    const query = { ...byStatus, filters: [{ member: 'Orders.amount', operator: 'gt', values: ['21.5'] }] };
+    const first = await load(t.app, query, userToken(42));
+    const again = await load(t.app, query, userToken(42));
+    const compact = await load(t.app, { ...query, responseFormat: 'compact' }, userToken(42));
+    expect([first.headers['x-tessera-cache'], again.headers['x-tessera-cache'], compact.headers['x-tessera-cache']]).toEqual(['miss', 'hit', 'hit']);
+    expect(again.text).toBe(first.text);
+    expect(again.headers['content-type']).toBe(first.headers['content-type']);
+    // Same statement, same cached rows, but its own shape: compact members + dataset.
+    expect(compact.body.data).toMatchObject({ members: expect.any(Array), dataset: expect.any(Array) });
+    expect(compact.text).not.toBe(first.text);
+  });
+
   it("never serves one user another user's cached rows for the same query", async () => {
     const asked = new Set<number>();
     await fc.assert(
@@ -114,7 +127,7 @@ describe('the result cache over /load', () => {
 describe('coalescing over HTTP', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ schemaPath: SLOW_MODEL, env: { TESSERA_CONTINUE_WAIT_MS: '0' } });
+    t = await createTestApp({ schemaPath: SLOW_MODEL, env: { TESSERA_CONTINUE_WAIT_MS: '0', TESSERA_CACHE_DEFAULT_REFRESH_SEC: '3600' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -136,7 +149,8 @@ describe('Continue wait', () => {
   let t: TestApp;
   let server: Listening;
   beforeAll(async () => {
-    t = await createTestApp({ schemaPath: SLOW_MODEL, env: { TESSERA_CONTINUE_WAIT_MS: '100' } });
+    // An hour-long default bucket: a 10 s bucket ending mid-test would rightly run the statement again.
+    t = await createTestApp({ schemaPath: SLOW_MODEL, env: { TESSERA_CONTINUE_WAIT_MS: '100', TESSERA_CACHE_DEFAULT_REFRESH_SEC: '3600' } });
     server = await listen(t.app);
   });
   afterAll(async () => {

@@ -1,8 +1,9 @@
 /**
- * `tsx bench/drive-cheap.ts <baseUrl>`: drives a running Tessera with the cheap uncached query
- * (a new filter value per request) for a CPU profile of the server, e.g. one started with
+ * `tsx bench/drive-load.ts <baseUrl>`: drives a running Tessera with the cheap (or heavy) query
+ * (a new filter value per request unless BENCH_REPEAT=1) for a CPU profile of the server, e.g. one started with
  * `node --cpu-prof --import tsx src/cli/main.ts serve`. Env: CUBEJS_API_SECRET, BENCH_DURATION_SEC (10),
- * BENCH_USERS (1: one token; 5000: a new user per request).
+ * BENCH_USERS (1: one token; 5000: a new user per request), BENCH_QUERY (cheap | heavy),
+ * BENCH_REPEAT (1: the same filter value every time, i.e. cache hits).
  */
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
@@ -22,7 +23,12 @@ const result = await autocannon({
     {
       setupRequest: (req) => {
         n += 1;
-        const query = { measures: ['Orders.count'], filters: [{ member: 'Orders.amount', operator: 'gt', values: [(n / 1000).toFixed(3)] }] };
+        const value = process.env.BENCH_REPEAT === '1' ? '10' : (n / 1000).toFixed(3);
+        const filters = [{ member: 'Orders.amount', operator: 'gt', values: [value] }];
+        const query =
+          process.env.BENCH_QUERY === 'heavy'
+            ? { measures: ['Orders.count', 'Orders.totalAmount'], dimensions: ['Products.category'], timeDimensions: [{ dimension: 'Orders.createdAt', granularity: 'month' }], filters }
+            : { measures: ['Orders.count'], filters };
         return { ...req, path: `/cubejs-api/v1/load?${new URLSearchParams({ query: JSON.stringify(query) })}`, headers: { ...req.headers, authorization: tokens[n % users] as string } };
       },
     },
