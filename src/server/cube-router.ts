@@ -113,7 +113,8 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     const outcome = summarizeOutcomes(scope.outcomes);
     if (outcome) res.setHeader('x-tessera-cache', outcome);
     const body = JSON.stringify(multi ? { queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false } : results[0]);
-    const made = cache ? responseKeyFor(cache.db, prepared, multi) : undefined;
+    // Only a request seen before (its rows were a hit) is likely to come again; a one-off is not stored.
+    const made = cache && outcome === 'hit' ? responseKeyFor(cache.db, prepared, multi) : undefined;
     if (cache && made) cache.responses.set(made.key, body, made.expiresAtMs, Date.now());
     res.type('json').send(body);
   };
