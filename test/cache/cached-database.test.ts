@@ -158,6 +158,16 @@ describe('the result cache in front of the database', () => {
     expect(ranSince(m)).toBe(2);
   });
 
+  it('gives a cube whose every it cannot read (a cron string) the 10 second default, not forever', async () => {
+    const clock = manualClock(T0);
+    const db = cached({ model: withCube(demo, 'Orders', { refreshKey: { every: '0 * * * *' } }), now: clock.now });
+    const m = mark();
+    await db.query(ordersOfTenant(2));
+    clock.advance(10_000);
+    await db.query(ordersOfTenant(2));
+    expect(ranSince(m)).toBe(2);
+  });
+
   it('uses the shortest refresh_key of the cubes a statement reads', async () => {
     const clock = manualClock(T0 - (T0 % 3_600_000));
     const model = withCube(withCube(demo, 'Orders', { refreshKey: { every: '1 hour' } }), 'Users', { refreshKey: { every: '1 minute' } });
