@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { CompiledSql, Database, QueryResult } from '../db/database.js';
 import type { Model } from '../schema/model.js';
 import { resultCacheKey } from './cache-key.js';
-import { currentCacheScope, type CacheOutcome } from './cache-scope.js';
+import type { CacheOutcome, CacheScope } from './cache-scope.js';
 import { createRefreshPolicy } from './refresh-policy.js';
 import { encodeEntry, type CachedEntry, type MemoryStore, type SharedStore } from './result-store.js';
 
@@ -24,6 +24,8 @@ export interface ResultCacheStats {
 
 export interface CachedDatabase extends Database {
   stats(): ResultCacheStats;
+  /** This database for one request: it follows `scope.renew` and records each statement's outcome there. */
+  scoped(scope: CacheScope): Database;
   /**
    * The key and expiry of a live memory entry for this statement, or undefined (absent, stale,
    * or its refresh_key must be checked first). Runs nothing and counts nothing.
@@ -65,11 +67,11 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
   const inFlight = new Map<string, Promise<QueryResult>>();
   const counts = { hits: 0, misses: 0, coalesced: 0, sharedErrors: 0 };
 
-  const record = (outcome: CacheOutcome): void => {
+  const record = (outcome: CacheOutcome, scope: CacheScope | undefined): void => {
     if (outcome === 'hit') counts.hits += 1;
     else if (outcome === 'miss') counts.misses += 1;
     else counts.coalesced += 1;
-    currentCacheScope()?.outcomes.push(outcome);
+    scope?.outcomes.push(outcome);
   };
 
   const sharedFailed = (err: unknown, op: string): void => {
@@ -112,17 +114,17 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
       refreshState: state,
     });
 
-  const lookup = (compiled: CompiledSql, ttlMs: number, state: string): Promise<QueryResult> | QueryResult => {
-    const renew = currentCacheScope()?.renew ?? false;
+  const lookup = (compiled: CompiledSql, ttlMs: number, state: string, scope: CacheScope | undefined): Promise<QueryResult> | QueryResult => {
+    const renew = scope?.renew ?? false;
     const key = keyOf(compiled, state);
     const held = memory.get(key, now());
     if (usable(held, renew)) {
-      record('hit');
+      record('hit', scope);
       return held.result;
     }
     const pending = inFlight.get(key);
     if (pending) {
-      record('coalesced');
+      record('coalesced', scope);
       return pending;
     }
     const run = fill(key, compiled, ttlMs, renew);
@@ -133,19 +135,25 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     };
     run.then((r) => {
       settle();
-      record(r.outcome);
+      record(r.outcome, scope);
     }, settle);
     return result;
+  };
+
+  const query = async (compiled: CompiledSql, scope: CacheScope | undefined): Promise<QueryResult> => {
+    const refresh = policy.stateFor(compiled.cubes, compiled.dataSource ?? 'default');
+    const { state, ttlMs } = refresh instanceof Promise ? await refresh : refresh;
+    return lookup(compiled, ttlMs, state, scope);
+  };
+  const close = async (): Promise<void> => {
+    await Promise.all([db.close(), shared?.close()]);
   };
 
   return {
     knex: db.knex,
     ping: () => db.ping(),
-    async query(compiled) {
-      const refresh = policy.stateFor(compiled.cubes, compiled.dataSource ?? 'default');
-      const { state, ttlMs } = refresh instanceof Promise ? await refresh : refresh;
-      return lookup(compiled, ttlMs, state);
-    },
+    query: (compiled) => query(compiled, undefined),
+    scoped: (scope) => ({ knex: db.knex, ping: () => db.ping(), close, query: (compiled) => query(compiled, scope) }),
     stats: () => ({ ...counts, memoryBytes: memory.bytes, memoryEntries: memory.entries }),
     peek(compiled) {
       const refresh = policy.stateFor(compiled.cubes, compiled.dataSource ?? 'default');
@@ -161,8 +169,6 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     countHits(n) {
       counts.hits += n;
     },
-    async close() {
-      await Promise.all([db.close(), shared?.close()]);
-    },
+    close,
   };
 }

@@ -10,7 +10,7 @@ import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies }
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
 import { readCacheDirectives } from '../cache/cache-directives.js';
-import { runInCacheScope, summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
+import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 import { responseKeyFor } from '../cache/response-memo.js';
 
 export interface CubeRouterOptions {
@@ -104,7 +104,8 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
       return;
     }
     const scope: CacheScope = { renew: directives.renew, outcomes: [] };
-    const running = runInCacheScope(scope, () => executeRequest(prepared, pipeline, auth(res)));
+    const scoped = deps.resultCache ? { ...pipeline, db: deps.resultCache.db.scoped(scope) } : pipeline;
+    const running = executeRequest(prepared, scoped, auth(res));
     const results = await withinWait(running, continueWaitMs);
     if (results === CONTINUE_WAIT) {
       res.json({ error: 'Continue wait' });

@@ -6,7 +6,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCachedDatabase, type CachedDatabase } from '../../src/cache/create-cached-database.js';
-import { runInCacheScope } from '../../src/cache/cache-scope.js';
 import { createMemoryStore, type MemoryStore } from '../../src/cache/result-store.js';
 import type { CompiledSql } from '../../src/db/database.js';
 import { loadModel } from '../../src/schema/load-model.js';
@@ -244,7 +243,7 @@ describe('the result cache in front of the database', () => {
   it('lets a renewing request skip a stored result but take one another renewing request made within the grace', async () => {
     const clock = manualClock(T0);
     const db = cached({ now: clock.now, renewGraceMs: 2000 });
-    const renew = () => runInCacheScope({ renew: true, outcomes: [] }, () => db.query(ordersOfTenant(2)));
+    const renew = () => db.scoped({ renew: true, outcomes: [] }).query(ordersOfTenant(2));
     const m = mark();
     await db.query(ordersOfTenant(2));
     await renew();
@@ -263,12 +262,10 @@ describe('the result cache in front of the database', () => {
 
   it('records each outcome in the request scope', async () => {
     const db = cached({ now: manualClock(T0).now });
-    const outcomes: string[] = [];
-    await runInCacheScope({ renew: false, outcomes: outcomes as never[] }, async () => {
-      await db.query(ordersOfTenant(4));
-      await db.query(ordersOfTenant(4));
-    });
-    expect(outcomes).toEqual(['miss', 'hit']);
+    const scope = { renew: false, outcomes: [] };
+    await db.scoped(scope).query(ordersOfTenant(4));
+    await db.scoped(scope).query(ordersOfTenant(4));
+    expect(scope.outcomes).toEqual(['miss', 'hit']);
   });
 
   it('keeps the memory tier within its byte budget', async () => {
