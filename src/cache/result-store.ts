@@ -34,12 +34,14 @@ export interface MemoryStore {
 
 /** Bytes of per-entry bookkeeping counted on top of the encoded rows (key, timestamps, LRU node). */
 const ENTRY_OVERHEAD_BYTES = 256;
+const PURGE_EVERY_MS = 1000;
 
 export function createMemoryStore(opts: { readonly maxBytes: number }): MemoryStore {
   const lru = new LRUCache<string, { entry: CachedEntry; bytes: number }>({
     maxSize: opts.maxBytes,
     sizeCalculation: (v) => v.bytes,
   });
+  let purgedAtMs = 0;
   return {
     get(key, nowMs) {
       const held = lru.get(key);
@@ -51,6 +53,11 @@ export function createMemoryStore(opts: { readonly maxBytes: number }): MemorySt
       return held.entry;
     },
     set(key, entry, bytes, nowMs) {
+      // Stale entries are dropped about once a second, so the heap holds only live ones, not a full budget of dead ones.
+      if (Math.abs(nowMs - purgedAtMs) >= PURGE_EVERY_MS) {
+        purgedAtMs = nowMs;
+        lru.purgeStale();
+      }
       const ttl = Math.max(1, entry.expiresAtMs - nowMs);
       // An entry bigger than the whole budget is refused by the LRU rather than evicting everything.
       lru.set(key, { entry, bytes: bytes + ENTRY_OVERHEAD_BYTES }, { ttl });
