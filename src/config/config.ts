@@ -99,6 +99,22 @@ export interface OperatorConfig {
   readonly metaSchema?: string | undefined;
 }
 
+/** The result cache (issue 14). Redis, when used, is `operator.redisUrl` (REDIS_URL). */
+export interface CacheConfig {
+  /** TESSERA_CACHE (default true): cache /load results keyed by statement, values and settings. */
+  readonly enabled: boolean;
+  /** TESSERA_CACHE_MAX_BYTES (default 64 MiB): the in-memory tier's bound. */
+  readonly maxBytes: number;
+  /** TESSERA_CACHE_DEFAULT_REFRESH_SEC (default 10, as Cube for PostgreSQL): freshness of a cube without `refresh_key`. */
+  readonly defaultRefreshSec: number;
+  /** TESSERA_CACHE_MAX_AGE_SEC (default 3600): longest life of an entry kept fresh only by `refresh_key.sql`. */
+  readonly maxAgeSec: number;
+  /** TESSERA_CACHE_REDIS_PREFIX (default `tessera:cache:`): namespace of the shared entries in Redis. */
+  readonly redisPrefix: string;
+  /** TESSERA_CONTINUE_WAIT_MS (default 10000, as Cube): after this a /load answers "Continue wait"; 0 waits forever. */
+  readonly continueWaitMs: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -130,6 +146,8 @@ export interface Config {
   readonly corsOrigins?: readonly string[] | undefined;
   /** Fail-closed switches of issue 12; absent in hand-built configs, which then get `DEFAULT_SECURITY`. */
   readonly security?: SecurityConfig | undefined;
+  /** The result cache; absent (hand-built configs) means no cache. */
+  readonly cache?: CacheConfig | undefined;
 }
 
 /** How Tessera treats missing claims, tokens, setup and anonymous callers (issue 12). */

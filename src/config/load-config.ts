@@ -150,6 +150,13 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     requestTimeoutMs: fromEnv('requestTimeoutMs', 'TESSERA_REQUEST_TIMEOUT_MS'),
     shutdownGraceMs: fromEnv('shutdownGraceMs', 'TESSERA_SHUTDOWN_GRACE_MS'),
     startupRetryMaxMs: fromEnv('startupRetryMaxMs', 'TESSERA_DB_RETRY_MAX_MS'),
+    // The result cache (issue 14).
+    cacheEnabled: fromEnv('cacheEnabled', 'TESSERA_CACHE'),
+    cacheMaxBytes: fromEnv('cacheMaxBytes', 'TESSERA_CACHE_MAX_BYTES'),
+    cacheDefaultRefreshSec: fromEnv('cacheDefaultRefreshSec', 'TESSERA_CACHE_DEFAULT_REFRESH_SEC'),
+    cacheMaxAgeSec: fromEnv('cacheMaxAgeSec', 'TESSERA_CACHE_MAX_AGE_SEC'),
+    cacheRedisPrefix: fromEnv('cacheRedisPrefix', 'TESSERA_CACHE_REDIS_PREFIX'),
+    continueWaitMs: fromEnv('continueWaitMs', 'TESSERA_CONTINUE_WAIT_MS'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -259,6 +266,14 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       setupToken: o.setupToken,
       anonymousRateLimit: o.anonymousRateLimit,
       anonymousRateWindowSec: o.anonymousRateWindowSec,
+    },
+    cache: {
+      enabled: o.cacheEnabled,
+      maxBytes: o.cacheMaxBytes,
+      defaultRefreshSec: o.cacheDefaultRefreshSec,
+      maxAgeSec: o.cacheMaxAgeSec,
+      redisPrefix: o.cacheRedisPrefix,
+      continueWaitMs: o.continueWaitMs,
     },
   };
 
@@ -403,6 +418,13 @@ const rawSchema = z.object({
   requestTimeoutMs: wholeNumber(100, 86_400_000).optional(),
   shutdownGraceMs: int(0, 3_600_000, 10_000),
   startupRetryMaxMs: int(100, 3_600_000, 30_000),
+  // The result cache (issue 14).
+  cacheEnabled: bool.optional().transform((v) => v ?? true),
+  cacheMaxBytes: int(1024, 2 ** 40, 64 * 1024 * 1024),
+  cacheDefaultRefreshSec: int(1, 86_400 * 30, 10),
+  cacheMaxAgeSec: int(1, 86_400 * 30, 3600),
+  cacheRedisPrefix: str.min(1).max(200).default('tessera:cache:'),
+  continueWaitMs: int(0, 3_600_000, 10_000),
 });
 
 /** Budgets, fairness, timeouts and shutdown (issue 13), cross-checked against the statement timeout and row cap. */

@@ -17,6 +17,8 @@ export interface CompiledSql {
   readonly settings?: Readonly<{ role?: string | undefined; claims?: string | undefined }> | undefined;
   /** The model data source the statement runs on (`default` when absent). */
   readonly dataSource?: string | undefined;
+  /** The cubes the statement reads; their `refresh_key`s decide how long a cached result is fresh. */
+  readonly cubes?: readonly string[] | undefined;
 }
 
 export interface QueryResult {

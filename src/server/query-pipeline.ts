@@ -161,9 +161,9 @@ export async function executeRequest(prepared: PreparedRequest, deps: PipelineDe
   return Promise.all(
     prepared.queries.map(async (p) => {
       const totalPromise = p.query.total
-        ? deps.db.query(compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }))
+        ? deps.db.query({ ...compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }), cubes: p.plan.cubes })
         : undefined;
-      const [result, totalResult] = await Promise.all([deps.db.query(p.compiled), totalPromise]);
+      const [result, totalResult] = await Promise.all([deps.db.query({ ...p.compiled, cubes: p.plan.cubes }), totalPromise]);
       const total = totalResult ? Number(totalResult.rows[0]?.total_count ?? 0) : null;
       // Cube marks compare rows with their range and gives blended rows a shared `time.<granularity>` key.
       const blend = prepared.queryType === 'blendingQuery' ? p.query.timeDimensions.find((t) => t.granularity) : undefined;
