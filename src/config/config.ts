@@ -10,6 +10,17 @@ export interface DatabaseConfig {
   readonly poolMax: number;
   readonly statementTimeoutMs: number;
   readonly connectionTimeoutMs: number;
+  /** TESSERA_DB_RLS=on: every query runs in a transaction under `rlsRole` with `request.jwt.claims` set. */
+  readonly rowLevelSecurity?: boolean | undefined;
+  /** TESSERA_DB_RLS_ROLE, default `tessera_query`. */
+  readonly rlsRole?: string | undefined;
+}
+
+/** TESSERA_AUDIT: where one JSON record per data request and operator write goes. */
+export interface AuditConfig {
+  readonly target: { readonly kind: 'off' } | { readonly kind: 'stdout' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'postgres' };
+  /** TESSERA_AUDIT_CLAIM_VALUES: claim names whose values are written (others are `[redacted]`); `*` for all. */
+  readonly claimValues: readonly string[];
 }
 
 export interface JwtConfig {
@@ -87,4 +98,5 @@ export interface Config {
   readonly logLevel: string;
   /** TESSERA_CORS_ORIGINS: browser origins allowed to call the API (`*` for any); none by default. */
   readonly corsOrigins?: readonly string[] | undefined;
+  readonly audit?: AuditConfig | undefined;
 }

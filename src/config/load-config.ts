@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors/engine-error.js';
-import type { Config, ConfigHooks } from './config.js';
+import type { AuditConfig, Config, ConfigHooks } from './config.js';
 
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
@@ -122,6 +122,10 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     logLevel: fromEnv('logLevel', 'LOG_LEVEL', 'TESSERA_LOG_LEVEL'),
     dataDir: fromEnv('dataDir', 'TESSERA_DATA_DIR'),
     seedOnStart: fromEnv('seedOnStart', 'TESSERA_SEED'),
+    rowLevelSecurity: fromEnv('rowLevelSecurity', 'TESSERA_DB_RLS'),
+    rlsRole: fromEnv('rlsRole', 'TESSERA_DB_RLS_ROLE'),
+    audit: fromEnv('audit', 'TESSERA_AUDIT'),
+    auditClaimValues: fromEnv('auditClaimValues', 'TESSERA_AUDIT_CLAIM_VALUES'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -187,6 +191,8 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       poolMax: o.poolMax,
       statementTimeoutMs,
       connectionTimeoutMs: o.connectionTimeoutMs,
+      rowLevelSecurity: o.rowLevelSecurity,
+      rlsRole: o.rlsRole,
     },
     query: { defaultLimit, maxLimit: o.maxLimit, defaultTimezone: o.defaultTimezone },
     jwt: {
@@ -218,6 +224,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     },
     logLevel: o.logLevel,
     corsOrigins: o.corsOrigins,
+    audit: { target: o.audit.kind === 'file' ? { kind: 'file', path: path.resolve(cwd, o.audit.path) } : o.audit, claimValues: o.auditClaimValues },
   };
   return deepFreezeData(config);
 }
@@ -327,6 +334,18 @@ const rawSchema = z.object({
   logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   dataDir: str.min(1).default('.tessera'),
   seedOnStart: bool.optional().transform((v) => v ?? false),
+  rowLevelSecurity: z.string().trim().toLowerCase().optional()
+    .refine((v) => v === undefined || ['on', 'off', 'true', 'false', '1', '0'].includes(v), 'must be on or off')
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
+  rlsRole: str.regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a role name of letters, digits and underscores').default('tessera_query'),
+  audit: z.string().trim().optional().transform((v, ctx): AuditConfig['target'] => {
+    if (v === undefined || v === '' || v === 'off') return { kind: 'off' };
+    if (v === 'stdout' || v === 'postgres') return { kind: v };
+    if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
+    ctx.addIssue({ code: 'custom', message: 'must be stdout, file:<path>, postgres or off' });
+    return z.NEVER;
+  }),
+  auditClaimValues: list(z.string()).transform((v) => Object.freeze(v)),
 });
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/config.js';
 import { EngineError, type ErrorCode } from '../errors/engine-error.js';
 import type { CompiledSql, Database, QueryResult } from './database.js';
+import { runWithSettings } from './rls/run-with-settings.js';
 
 /** Date and time types come back as PostgreSQL's own text so `shape/` formats them without a JS Date round-trip. */
 const RAW_TEXT_TYPE_IDS = new Set<number>([
@@ -124,7 +125,8 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
     async query(compiled: CompiledSql): Promise<QueryResult> {
       try {
         // A named statement is parsed and planned once per connection, then only bound and executed.
-        const result = await pool.query({ name: statementName(compiled.sql), text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES });
+        const request = { name: statementName(compiled.sql), text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES };
+        const result = compiled.settings ? await runWithSettings(pool, request, compiled.settings) : await pool.query(request);
         return {
           rows: result.rows,
           fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),

@@ -15,6 +15,7 @@ import { buildPlan, type Plan } from '../compiler/build-plan.js';
 import { resolveViews } from '../compiler/resolve-views.js';
 import { compileQuery, type CompiledQuery } from '../compiler/compile-query.js';
 import { normalizedQuery, shapeResult, type ShapedResult } from '../shape/shape-result.js';
+import { sessionSettingsFor } from '../db/rls/run-with-settings.js';
 
 export type QueryType = 'regularQuery' | 'compareDateRangeQuery' | 'blendingQuery';
 
@@ -91,7 +92,7 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
   let cubeQuery = resolved.query;
   if (deps.policies?.restrict) cubeQuery = await deps.policies.restrict(cubeQuery, auth);
   const plan = buildPlan(deps.model, cubeQuery, { root: resolved.root });
-  const compiled = compileQuery(deps.model, cubeQuery, plan, auth.securityContext);
+  const compiled = { ...compileQuery(deps.model, cubeQuery, plan, auth.securityContext), settings: sessionSettingsFor(deps.config, auth.securityContext) };
   const rename = (key: string) => resolved.outputKeys.get(key) ?? key;
   const columns = compiled.columns.map((c) => ({ ...c, key: rename(c.key), member: rename(c.member) }));
   return { query, cubeQuery, plan, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
@@ -160,7 +161,7 @@ export async function executeRequest(prepared: PreparedRequest, deps: PipelineDe
   return Promise.all(
     prepared.queries.map(async (p) => {
       const totalPromise = p.query.total
-        ? deps.db.query(compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }))
+        ? deps.db.query({ ...compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }), settings: p.compiled.settings })
         : undefined;
       const [result, totalResult] = await Promise.all([deps.db.query(p.compiled), totalPromise]);
       const total = totalResult ? Number(totalResult.rows[0]?.total_count ?? 0) : null;
