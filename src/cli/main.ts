@@ -3,7 +3,7 @@
  * answering `--help`. Start-up problems a user can fix get one line on stderr
  * and exit 1; usage errors exit 2.
  */
-import { readFileSync } from 'node:fs';
+import { packageVersionOf as packageVersion } from '../openapi/package-version.js';
 import { ConfigError, ModelError } from '../errors/engine-error.js';
 import type { CliCommand } from './cli-command.js';
 import { StartupError } from './startup-error.js';
@@ -21,10 +21,6 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   rls: { summary: 'Print a row-level security SQL draft for the model (rls sql).', load: async () => (await import('./commands/rls-command.js')).rlsCommand },
 };
 
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;

@@ -149,6 +149,7 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
         throw new EngineError('ERR_DB_UNAVAILABLE', MESSAGES.ERR_DB_UNAVAILABLE, { cause: err });
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close(): Promise<void> {
       closed ??= Promise.all([pool.end(), knex.destroy()]).then(() => undefined);
       return closed;

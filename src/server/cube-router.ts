@@ -9,6 +9,8 @@ import { requireScope } from '../operator/require-scope.js';
 import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies } from './query-pipeline.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
+import { noteQueries } from '../audit/note-queries.js';
+import { timed } from '../metrics/request-timing.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -35,8 +37,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   const pipeline: PipelineDeps = { config: deps.config, model: deps.model, db: deps.db, policies: options.policies };
 
   const authenticate: RequestHandler = (req, res, next) => {
-    deps
-      .authenticate({ headers: req.headers, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
+    timed(res, 'auth', () => deps.authenticate({ headers: req.headers, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req }))
       .then((result) => {
         res.locals.auth = result;
         next();
@@ -58,8 +59,14 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     },
   ];
 
+  const prepare = async (req: Request, res: Response) => {
+    const prepared = await timed(res, 'compile', () => prepareRequest(param(req, 'query'), pipeline, auth(res)));
+    noteQueries(res, prepared, deps.model);
+    return prepared;
+  };
+
   const load: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepare(req, res);
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
@@ -67,7 +74,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
         `'${prepared.queryType}' query type is not supported by the client. Please update the client.`,
       );
     }
-    const results = await executeRequest(prepared, pipeline, auth(res));
+    const results = await timed(res, 'execute', () => executeRequest(prepared, pipeline, auth(res)));
     if (multi) {
       res.json({ queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false });
     } else {
@@ -76,7 +83,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const sql: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepare(req, res);
     const entries = prepared.queries.map((p) => ({
       sql: [p.compiled.sql, p.compiled.params],
       timeDimensionAlias: p.compiled.columns.find((c) => c.kind === 'timeDimension')?.alias,
@@ -97,7 +104,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const dryRun: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipeline, auth(res));
+    const prepared = await prepare(req, res);
     const normalizedQueries = prepared.queries.map((p) => normalizedQuery(p.query));
     res.json({
       queryType: prepared.queryType,

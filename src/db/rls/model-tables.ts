@@ -14,6 +14,8 @@ export interface CubeSource {
   readonly tables: readonly string[];
   /** Claim path (`tenant_id`, `u.id`) → column name, for each plain equality found. */
   readonly claimEqualities: readonly { readonly claim: string; readonly column: string }[];
+  /** Claims whose values the cube's own SQL binds (its model-level row filter). */
+  readonly claimsBound: readonly string[];
 }
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)`;
@@ -101,7 +103,7 @@ export function modelSources(model: Model, extraClaims: readonly string[] = []):
       sql = cube.source.sql(ctx);
     } catch {
       // A template that cannot render without a real context is reported with no tables.
-      out.push({ cube: cube.name, tables: [], claimEqualities: [] });
+      out.push({ cube: cube.name, tables: [], claimEqualities: [], claimsBound: [] });
       continue;
     }
     const text = cube.source.kind === 'table' ? `FROM ${sql}` : sql;
@@ -118,7 +120,8 @@ export function modelSources(model: Model, extraClaims: readonly string[] = []):
       if (claim) equalities.push({ claim, column: lastPart(m[1] ?? '') });
     }
     for (const eq of accessPolicyEqualities(cube, model, ctx)) equalities.push(eq);
-    out.push({ cube: cube.name, tables: [...tables], claimEqualities: dedupeEqualities(equalities) });
+    const claimsBound = [...new Set(ctx.values.map(claimOf).filter((c): c is string => c !== undefined))];
+    out.push({ cube: cube.name, tables: [...tables], claimEqualities: dedupeEqualities(equalities), claimsBound });
   }
   return out;
 }
