@@ -62,6 +62,7 @@ export const dryRunResponseSchema = z
   });
 
 const metaMember = z.looseObject({ name: z.string(), title: z.string(), shortTitle: z.string(), type: z.string(), isVisible: z.boolean(), public: z.boolean() });
+const metaSegment = z.looseObject({ name: z.string(), title: z.string(), shortTitle: z.string(), isVisible: z.boolean(), public: z.boolean() });
 
 export const metaResponseSchema = z
   .object({
@@ -72,7 +73,7 @@ export const metaResponseSchema = z
         type: z.enum(['cube', 'view']),
         measures: z.array(metaMember),
         dimensions: z.array(metaMember),
-        segments: z.array(metaMember),
+        segments: z.array(metaSegment),
       }),
     ),
   });
