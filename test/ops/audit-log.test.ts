@@ -18,6 +18,16 @@ function readRecords(file: string): Record<string, unknown>[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** Flushes until every id has a record: a record is written at the response's 'finish', which may follow the client's read. */
+async function flushedRecords(t: TestApp, file: string, ids: readonly string[]): Promise<Record<string, unknown>[]> {
+  for (let attempt = 0; ; attempt++) {
+    await auditOf(t).close();
+    const records = readRecords(file);
+    if (ids.every((id) => records.some((r) => r.requestId === id)) || attempt >= 100) return records;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const byId = (records: Record<string, unknown>[], id: string) => {
   const found = records.filter((r) => r.requestId === id);
   expect(found).toHaveLength(1);
@@ -43,9 +53,7 @@ describe('TESSERA_AUDIT=file:<path>', () => {
     expect(anonymous.status).toBe(403);
     const meta = await request(env.app.app).get('/cubejs-api/v1/meta').set('Authorization', userToken(7)).set('x-request-id', 'audit-meta-1');
     expect(meta.status).toBe(200);
-    await auditOf(env.app).close();
-
-    const records = readRecords(file);
+    const records = await flushedRecords(env.app, file, ['audit-allowed-1', 'audit-denied-1', 'audit-denied-2', 'audit-meta-1']);
     const { rows } = await env.db.query(
       `select count(distinct o.status)::int as n from public.orders o join public.users u on u.id = o.user_id
         where o.user_id = 42 and o.tenant_id = 2 and u.city = 'Paris'`,
@@ -79,8 +87,9 @@ describe('TESSERA_AUDIT=file:<path>', () => {
   it('records an operator write, and not operator reads', async () => {
     await request(env.app.app).post('/api/auth/login').set('x-request-id', 'audit-op-1').send({ password: 'wrong' });
     await request(env.app.app).get('/api/keys').set('x-request-id', 'audit-op-2');
-    await auditOf(env.app).close();
-    const records = readRecords(file);
+    await request(env.app.app).post('/api/auth/logout').set('x-request-id', 'audit-op-3');
+    // Records are written in order, so once the later write is there the read would be too.
+    const records = await flushedRecords(env.app, file, ['audit-op-1', 'audit-op-3']);
     expect(byId(records, 'audit-op-1')).toMatchObject({ route: '/api/auth/login', method: 'POST', decision: 'deny' });
     expect(records.filter((r) => r.requestId === 'audit-op-2')).toEqual([]);
   });
@@ -114,8 +123,12 @@ describe('TESSERA_AUDIT=postgres', () => {
       const id = `audit-pg-${Date.now()}`;
       await request(env.app.app).get('/cubejs-api/v1/load').query({ query: JSON.stringify({ measures: ['Orders.count'] }) }).set('Authorization', userToken(42)).set('x-request-id', id);
       await request(env.app.app).get('/cubejs-api/v1/load').query({ query: JSON.stringify({ measures: ['Orders.count'] }) }).set('x-request-id', `${id}-denied`);
-      await auditOf(env.app).close();
-      const { rows } = await env.db.query(`select record from tessera_meta.audit_log where record->>'requestId' like $1 order by id`, [`${id}%`]);
+      let rows: { record: Record<string, string> }[] = [];
+      for (let attempt = 0; rows.length < 2 && attempt < 100; attempt++) {
+        await auditOf(env.app).close();
+        ({ rows } = await env.db.query(`select record from tessera_meta.audit_log where record->>'requestId' like $1 order by id`, [`${id}%`]));
+        if (rows.length < 2) await new Promise((r) => setTimeout(r, 50));
+      }
       expect(rows.map((r) => [r.record.requestId, r.record.decision, r.record.subject ?? null])).toEqual([
         [id, 'allow', 'user-42'],
         [`${id}-denied`, 'deny', null],
