@@ -2,7 +2,6 @@
  * Row-level security as a second line, against the real PostgreSQL: a model
  * that forgets its tenant filter still returns only the caller's tenant.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRowLevelSecurity } from '../../src/db/rls/check-row-level-security.js';
 import { rlsSqlDraft } from '../../src/db/rls/rls-sql-draft.js';
 import { loadModel } from '../../src/schema/load-model.js';
+import { runTessera } from '../support/run-tessera.js';
 import { createTestApp, REPO_ROOT, testDatabaseUrl, type TestApp } from '../support/test-app.js';
 import { signToken, TEST_SECRET } from '../support/tokens.js';
 
@@ -142,23 +142,17 @@ describe('row-level security (TESSERA_DB_RLS=on)', () => {
   });
 
   it('refuses to start in production over a table without row-level security, with one line naming it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--model', unprotectedModel], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        DATABASE_URL: testDatabaseUrl(),
-        CUBEJS_API_SECRET: TEST_SECRET,
-        TESSERA_DB_RLS: 'on',
-        TESSERA_DB_RLS_ROLE: role,
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = runTessera(['serve', '--port', '0', '--model', unprotectedModel], {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDatabaseUrl(),
+      CUBEJS_API_SECRET: TEST_SECRET,
+      TESSERA_DB_RLS: 'on',
+      TESSERA_DB_RLS_ROLE: role,
+      LOG_LEVEL: 'silent',
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await run.exited;
+    const stderr = run.stderr();
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
       `tessera: row-level security: table ${SCHEMA}.open_orders does not have row-level security enabled; refusing to start (NODE_ENV=production)`,
