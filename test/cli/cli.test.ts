@@ -137,3 +137,27 @@ function freePort(): Promise<number> {
   });
 }
 
+
+describe('two servers on one embedded data directory', () => {
+  it('the second refuses to start with one line, and the first keeps answering', { timeout: 240_000 }, async () => {
+    const cwd = emptyDir();
+    const env = { NODE_ENV: 'test', LOG_LEVEL: 'warn', TESSERA_DATA_DIR: path.join(cwd, 'data') };
+    const first = runTessera(['serve', '--port', '0', '--model', DEMO_SCHEMA_PATH], env, cwd);
+    try {
+      const [, port] = await first.waitFor(/listening on http:\/\/localhost:(\d+)/);
+      const second = await finished(['serve', '--port', '0', '--model', DEMO_SCHEMA_PATH], env, cwd);
+      expect(second.code).toBe(1);
+      expect(second.err.trim().split('\n')).toEqual([
+        `tessera: the embedded database in ${path.join(cwd, 'data', 'pgdata')} is in use by another Tessera (pid ${first.child.pid}); stop it first or set TESSERA_DATA_DIR to another folder`,
+      ]);
+      // The first server's database is untouched: it is still ready and still answers queries.
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      const token = (await finished(['token', '-p', 'u.id=42', '-p', 'tenant_id=2'], env, cwd)).out.trim().split('\n').pop()!;
+      const res = await fetch(`http://127.0.0.1:${port}/cubejs-api/v1/load?query=${encodeURIComponent('{"measures":["Orders.count"]}')}`, { headers: { Authorization: token } });
+      expect(res.status).toBe(200);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+});
