@@ -19,7 +19,12 @@ export interface Spawned {
 
 /** Runs `tessera <args>`; `cwd` defaults to the repository root. */
 export function runTessera(args: string[], env: Record<string, string>, cwd: string = REPO_ROOT): Spawned {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/tessera.js'), ...args], {
+  return spawnBin(path.join(REPO_ROOT, 'bin/tessera.js'), args, env, cwd);
+}
+
+/** Runs a `tessera.js` entry point (the repository's, or an unpacked package's). */
+export function spawnBin(bin: string, args: string[], env: Record<string, string>, cwd: string): Spawned {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
