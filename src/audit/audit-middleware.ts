@@ -49,6 +49,10 @@ export function auditMiddleware(audit: AuditLog, options: AuditMiddlewareOptions
           record.subject ??= auth.subject ?? (typeof auth.rawContext.sub === 'string' ? auth.rawContext.sub : undefined);
           record.authMethod ??= auth.via;
           record.claims ??= claimsOf(auth.securityContext);
+        } else if (res.locals.operatorSession) {
+          // The operator router and /api/explain put the admin session here.
+          record.subject ??= String((res.locals.operatorSession as { subject?: unknown }).subject ?? 'admin');
+          record.authMethod ??= 'session';
         } else {
           record.authMethod ??= credentialKind(req);
         }

@@ -53,6 +53,10 @@ export function noteQueries(res: Response, prepared: PreparedForAudit, model: Mo
       if (claims) rowFilters.add(`${cube}.sql(${claims.join(', ')})`);
     }
     for (const [cube, filters] of Object.entries(p.cubeQuery.securityFilters ?? {})) if (filters.length > 0) rowFilters.add(`${cube}.accessPolicy`);
+    // Policy filters the policy stage appended to the query itself, for the cubes that have policies.
+    if (p.cubeQuery.filters.length > p.query.filters.length) {
+      for (const cube of p.plan.cubes) if ((model.cubes.get(cube)?.accessPolicy?.length ?? 0) > 0) rowFilters.add(`${cube}.accessPolicy`);
+    }
     if (p.compiled.settings?.role) record.dbRole = p.compiled.settings.role;
   }
   record.cubes = [...cubes];

@@ -16,6 +16,7 @@ import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
 import { requestIdMiddleware, requestIdOf } from './request-id.js';
 import { auditMiddleware } from '../audit/audit-middleware.js';
+import { createExplainRouter } from '../audit/explain-router.js';
 import { createAuditLog } from '../audit/create-audit-log.js';
 import { createMetrics } from '../metrics/create-metrics.js';
 import { instrumentDatabase } from '../metrics/instrument-database.js';
@@ -114,6 +115,7 @@ export function createApp(appDeps: AppDeps): express.Express {
     '/cubejs-api/v1',
     createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)], policies, visibleMembers: policies.visibleMembers }),
   );
+  app.use('/api', createExplainRouter(deps));
   app.use('/api', createOperatorRouter(deps));
 
   app.use((_req: Request, _res: Response, next: (err?: unknown) => void) => {
