@@ -16,6 +16,7 @@ import { createApp } from '../../server/create-app.js';
 import { createAppDeps } from '../../server/create-app-deps.js';
 import { createLogger } from '../../server/create-logger.js';
 import type { AppDeps } from '../../server/app-deps.js';
+import type { AuditLog } from '../../audit/create-audit-log.js';
 import { defineCommand, UsageError, writeErr } from '../cli-command.js';
 import { loadCliConfig, openDatabase } from '../open-database.js';
 import { StartupError } from '../startup-error.js';
@@ -71,10 +72,13 @@ async function serve(overrides: Record<string, string | undefined>): Promise<voi
     config = Object.freeze({ ...config, schemaPath: PACKAGED_DEMO_MODEL });
   }
   let server: Server;
+  let flushAudit: () => Promise<void>;
   try {
     const deps = await createAppDeps({ config, db, logger });
     await enforceRowLevelSecurity(deps, logger);
-    server = await listen(createApp(deps), config);
+    const app = createApp(deps);
+    flushAudit = () => (app.locals.audit as AuditLog).close();
+    server = await listen(app, config);
   } catch (err) {
     await db.close();
     await embedded?.stop();
@@ -84,7 +88,7 @@ async function serve(overrides: Record<string, string | undefined>): Promise<voi
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ host: config.host, port, devMode: config.devMode, embedded: embedded !== undefined, rowLevelSecurity: config.database.rowLevelSecurity === true }, 'tessera listening');
   process.stdout.write(banner(config, port, embedded !== undefined));
-  installShutdown(server, db, embedded, logger);
+  installShutdown(server, db, embedded, logger, flushAudit);
 }
 
 /** Production refuses to start on a failed check (one line naming the role or table); dev warns. */
@@ -142,7 +146,7 @@ function banner(config: Config, port: number, embedded: boolean): string {
   return `${lines.join('\n')}\n\n`;
 }
 
-function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgres | undefined, logger: Logger): void {
+function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgres | undefined, logger: Logger, flushAudit: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     // Ctrl+C reaches us twice (from the terminal and relayed by tsx/npm), so repeats are ignored.
@@ -158,6 +162,8 @@ function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgre
     }, SHUTDOWN_GRACE_MS + 5000).unref();
     server.close(async () => {
       try {
+        // Audit records of the last requests are written before the database (their sink, perhaps) closes.
+        await flushAudit();
         await db.close();
         await embedded?.stop();
         logger.info('stopped');
