@@ -2,10 +2,13 @@
  * /metrics in Prometheus text after real traffic, who may read it, and the
  * Server-Timing header on data responses.
  */
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
+import type { ApiScope } from '../../src/auth/auth-result.js';
+import { createApiKeyStore } from '../../src/operator/create-api-key-store.js';
 
 /** Parses Prometheus text into `name{labels}` → value. */
 function parseMetrics(text: string): Map<string, number> {
@@ -76,5 +79,27 @@ describe('GET /metrics', () => {
     expect(stages).toEqual(['auth', 'compile', 'db', 'shape']);
     for (const part of String(res.headers['server-timing']).split(', ')) expect(part).toMatch(/^\w+;dur=\d+(\.\d)?$/);
     expect((await request(t.app).get('/livez')).headers['server-timing']).toBeUndefined();
+  });
+
+  it('opens to an API key granted the metrics scope, from outside loopback, and not to a query-only key', async () => {
+    const schema = `op_metrics_${randomBytes(4).toString('hex')}`;
+    const k = await createTestApp({ env: { TESSERA_AUTH: 'password', TESSERA_PASSWORD: 'Metrics pass 1!', TESSERA_META_SCHEMA: schema, TESSERA_TRUSTED_PROXIES: '127.0.0.1' } });
+    try {
+      const store = createApiKeyStore(k.deps.db.knex, schema);
+      // Granted directly in the store: the key API's scope list does not offer metrics yet.
+      const scraper = await store.create({ name: 'scraper', scopes: ['metrics'] as unknown as ApiScope[], securityContext: {}, expiresAt: null }, new Date());
+      const reader = await store.create({ name: 'reader', scopes: ['query'], securityContext: {}, expiresAt: null }, new Date());
+      const outside = { 'x-forwarded-for': '203.0.113.9' };
+      const ok = await request(k.app).get('/metrics').set(outside).set('x-api-key', scraper.key);
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('# TYPE tessera_http_requests_total counter');
+      const refused = await request(k.app).get('/metrics').set(outside).set('x-api-key', reader.key);
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('ERR_AUTH_SCOPE');
+      expect(refused.text).not.toContain('tessera_http_requests_total');
+    } finally {
+      await k.deps.db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+      await k.close();
+    }
   });
 });
