@@ -25,7 +25,8 @@ export function auditMiddleware(audit: AuditLog, options: AuditMiddlewareOptions
     Object.fromEntries(Object.keys(context).map((k) => [k, reveal.has('*') || reveal.has(k) ? context[k] : '[redacted]']));
 
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (!audit.enabled || (options.kind === 'operator' && READ_METHODS.has(req.method))) {
+    // Data requests always get a record, so the pipeline's notes (cache hit or miss) reach the metrics too.
+    if (options.kind === 'operator' && (!audit.enabled || READ_METHODS.has(req.method))) {
       next();
       return;
     }
@@ -40,7 +41,7 @@ export function auditMiddleware(audit: AuditLog, options: AuditMiddlewareOptions
     res.locals.audit = record;
     let written = false;
     const finish = (): void => {
-      if (written) return;
+      if (written || !audit.enabled) return;
       written = true;
       try {
         const auth = res.locals.auth as AuthResult | undefined;

@@ -3,7 +3,14 @@
  * Server-Timing header on data responses.
  */
 import { randomBytes } from 'node:crypto';
+import express from 'express';
+import { pino } from 'pino';
+import { auditMiddleware } from '../../src/audit/audit-middleware.js';
+import { createAuditLog } from '../../src/audit/create-audit-log.js';
+import { createMetrics } from '../../src/metrics/create-metrics.js';
+import { observeRequests } from '../../src/metrics/observe-requests.js';
 import request from 'supertest';
+import { auditRecordOf } from '../../src/audit/audit-record.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
@@ -101,5 +108,23 @@ describe('GET /metrics', () => {
       await k.deps.db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
       await k.close();
     }
+  });
+});
+
+describe('cache metrics', () => {
+  it('count the hit or miss a request notes on its audit record, with the audit log off', async () => {
+    const metrics = createMetrics();
+    const app = express();
+    app.use(observeRequests(metrics));
+    app.use(auditMiddleware(createAuditLog(undefined, { logger: pino({ level: 'silent' }) }), { kind: 'data', claimValues: [] }));
+    // What the result cache does for each lookup: note the outcome on the request's record.
+    app.get('/load', (req: express.Request, res: express.Response) => {
+      auditRecordOf(res)!.cache = req.query.hit === '1' ? 'hit' : 'miss';
+      res.json({ data: [] });
+    });
+    for (const hit of ['1', '1', '0']) expect((await request(app).get('/load').query({ hit })).status).toBe(200);
+    const m = parseMetrics(await metrics.registry.metrics());
+    expect(m.get('tessera_cache_requests_total{result="hit"}')).toBe(2);
+    expect(m.get('tessera_cache_requests_total{result="miss"}')).toBe(1);
   });
 });
