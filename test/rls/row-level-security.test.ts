@@ -159,6 +159,24 @@ describe('row-level security (TESSERA_DB_RLS=on)', () => {
     ]);
   });
 
+  it('in dev starts anyway, warning with the same line', async () => {
+    const run = runTessera(['serve', '--port', '0', '--host', '127.0.0.1', '--model', unprotectedModel], {
+      NODE_ENV: 'test',
+      DATABASE_URL: testDatabaseUrl(),
+      CUBEJS_API_SECRET: TEST_SECRET,
+      TESSERA_DB_RLS: 'on',
+      TESSERA_DB_RLS_ROLE: role,
+      LOG_LEVEL: 'silent',
+    });
+    try {
+      await run.waitFor(/listening on/);
+      expect(run.stderr()).toContain(`tessera: warning: row-level security: table ${SCHEMA}.open_orders does not have row-level security enabled`);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
   it('tessera rls sql drafts a policy that works when a human applies it', async () => {
     const draftModel = modelDir(`
 cube('DraftOrders', {
