@@ -16,6 +16,10 @@ export interface DatabaseConfig {
   readonly tenantConcurrency?: number | undefined;
   /** TESSERA_DB_QUEUE_DEPTH: statements one security context may have waiting; past it 429. */
   readonly queueDepth?: number | undefined;
+  /** TESSERA_DB_RLS=on: every query runs in a transaction under `rlsRole` with `request.jwt.claims` set. */
+  readonly rowLevelSecurity?: boolean | undefined;
+  /** TESSERA_DB_RLS_ROLE, default `tessera_query`. */
+  readonly rlsRole?: string | undefined;
 }
 
 /** Limits on a request, checked before the database; each names its config key in the 400 (issue 13). */
@@ -46,6 +50,13 @@ export interface ServerConfig {
   readonly shutdownGraceMs: number;
   /** TESSERA_DB_RETRY_MAX_MS: the longest pause between start-up attempts while the database is down. */
   readonly startupRetryMaxMs: number;
+}
+
+/** TESSERA_AUDIT: where one JSON record per data request and operator write goes. */
+export interface AuditConfig {
+  readonly target: { readonly kind: 'off' } | { readonly kind: 'stdout' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'postgres' };
+  /** TESSERA_AUDIT_CLAIM_VALUES: claim names whose values are written (others are `[redacted]`); `*` for all. */
+  readonly claimValues: readonly string[];
 }
 
 export interface JwtConfig {
@@ -148,6 +159,7 @@ export interface Config {
   readonly security?: SecurityConfig | undefined;
   /** The result cache; absent (hand-built configs) means no cache. */
   readonly cache?: CacheConfig | undefined;
+  readonly audit?: AuditConfig | undefined;
 }
 
 /** How Tessera treats missing claims, tokens, setup and anonymous callers (issue 12). */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors/engine-error.js';
-import type { Config, ConfigHooks } from './config.js';
+import type { AuditConfig, Config, ConfigHooks } from './config.js';
 
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
@@ -157,6 +157,10 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     cacheMaxAgeSec: fromEnv('cacheMaxAgeSec', 'TESSERA_CACHE_MAX_AGE_SEC'),
     cacheRedisPrefix: fromEnv('cacheRedisPrefix', 'TESSERA_CACHE_REDIS_PREFIX'),
     continueWaitMs: fromEnv('continueWaitMs', 'TESSERA_CONTINUE_WAIT_MS'),
+    rowLevelSecurity: fromEnv('rowLevelSecurity', 'TESSERA_DB_RLS'),
+    rlsRole: fromEnv('rlsRole', 'TESSERA_DB_RLS_ROLE'),
+    audit: fromEnv('audit', 'TESSERA_AUDIT'),
+    auditClaimValues: fromEnv('auditClaimValues', 'TESSERA_AUDIT_CLAIM_VALUES'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -225,6 +229,8 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       statementTimeoutMs,
       connectionTimeoutMs: o.connectionTimeoutMs,
       ...resilience.database,
+      rowLevelSecurity: o.rowLevelSecurity,
+      rlsRole: o.rlsRole,
     },
     query: { defaultLimit, maxLimit: o.maxLimit, defaultTimezone: o.defaultTimezone },
     budgets: resilience.budgets,
@@ -275,6 +281,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       redisPrefix: o.cacheRedisPrefix,
       continueWaitMs: o.continueWaitMs,
     },
+    audit: { target: o.audit.kind === 'file' ? { kind: 'file', path: path.resolve(cwd, o.audit.path) } : o.audit, claimValues: o.auditClaimValues },
   };
 
   return deepFreezeData(config);
@@ -425,6 +432,18 @@ const rawSchema = z.object({
   cacheMaxAgeSec: int(1, 86_400 * 30, 3600),
   cacheRedisPrefix: str.min(1).max(200).default('tessera:cache:'),
   continueWaitMs: int(0, 3_600_000, 10_000),
+  rowLevelSecurity: z.string().trim().toLowerCase().optional()
+    .refine((v) => v === undefined || ['on', 'off', 'true', 'false', '1', '0'].includes(v), 'must be on or off')
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
+  rlsRole: str.regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a role name of letters, digits and underscores').default('tessera_query'),
+  audit: z.string().trim().optional().transform((v, ctx): AuditConfig['target'] => {
+    if (v === undefined || v === '' || v === 'off') return { kind: 'off' };
+    if (v === 'stdout' || v === 'postgres') return { kind: v };
+    if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
+    ctx.addIssue({ code: 'custom', message: 'must be stdout, file:<path>, postgres or off' });
+    return z.NEVER;
+  }),
+  auditClaimValues: list(z.string()).transform((v) => Object.freeze(v)),
 });
 
 /** Budgets, fairness, timeouts and shutdown (issue 13), cross-checked against the statement timeout and row cap. */

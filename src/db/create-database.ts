@@ -23,6 +23,7 @@ import { sendCancelRequest } from './send-cancel-request.js';
 import { currentStatementScope, type StatementScope } from './statement-scope.js';
 
 export { classifyDatabaseError, toDatabaseError } from './database-errors.js';
+import { runWithSettings } from './rls/run-with-settings.js';
 
 /** Date and time types come back as PostgreSQL's own text so `shape/` formats them without a JS Date round-trip. */
 const RAW_TEXT_TYPE_IDS = new Set<number>([
@@ -120,8 +121,10 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
   };
 
   /** The one place a statement runs; session settings (RLS role, claims) belong here, around it. */
-  const runStatement = (client: pg.PoolClient, compiled: CompiledSql) =>
-    client.query({ text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES });
+  const runStatement = (client: pg.PoolClient, compiled: CompiledSql) => {
+    const request = { text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES };
+    return compiled.settings ? runWithSettings(client, request, compiled.settings) : client.query(request);
+  };
 
   /** Runs on a pooled connection; settles early on abort or client timeout, and returns the slot once the connection is free. */
   const execute = async (compiled: CompiledSql, signal: AbortSignal | undefined, releaseSlot: () => void): Promise<QueryResult> => {
@@ -256,6 +259,7 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
         });
       return pingInFlight;
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close(): Promise<void> {
       // By now every request has finished or been cut; a statement still running has nobody to answer.
       for (const client of checkedOut) client.connection.stream.destroy();

@@ -37,4 +37,6 @@ export interface Database {
   /** The knex instance for metadata (migrations, keys, sessions). */
   readonly knex: Knex;
   close(): Promise<void>;
+  /** Connections of the query pool: open, idle, and queries waiting for one (for metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }

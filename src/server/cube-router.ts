@@ -15,6 +15,8 @@ import { normalizedQuery } from '../shape/shape-result.js';
 import { readCacheDirectives } from '../cache/cache-directives.js';
 import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 import { responseKeyFor } from '../cache/response-memo.js';
+import { noteQueries } from '../audit/note-queries.js';
+import { timed } from '../metrics/request-timing.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -77,8 +79,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     // Answers may hold one tenant's rows: no shared cache may keep them, errors included.
     res.set('Cache-Control', 'no-store');
     // headersDistinct keeps every copy of a repeated header, so a second Authorization cannot hide.
-    deps
-      .authenticate({ headers: req.headersDistinct, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
+    timed(res, 'auth', () => deps.authenticate({ headers: req.headersDistinct, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req }))
       .then(async (result) => {
         if (result.via === 'dev' && anonymous !== undefined) await anonymous.count(req);
         res.locals.auth = result;
@@ -112,13 +113,19 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     },
   ];
 
+  const prepare = async (req: Request, res: Response, rawQuery: unknown = param(req, 'query')) => {
+    const prepared = await timed(res, 'compile', () => prepareRequest(rawQuery, pipelineFor(rawQuery), auth(res)));
+    noteQueries(res, prepared, deps.model);
+    return prepared;
+  };
+
   // Cube's long poll: past the wait, answer "Continue wait" while the statement runs into the cache.
   const continueWaitMs = deps.resultCache ? deps.config.cache?.continueWaitMs ?? 0 : 0;
 
   const load: Handler = async (req, res) => {
     const directives = readCacheDirectives(param(req, 'query'));
     const run = pipelineFor(directives.query);
-    const prepared = await prepareRequest(directives.query, run, auth(res));
+    const prepared = await prepare(req, res, directives.query);
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
@@ -138,7 +145,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     }
     const scope: CacheScope = { renew: directives.renew, outcomes: [] };
     const scoped = deps.resultCache ? { ...run, db: deps.resultCache.db.scoped(scope) } : run;
-    const running = executeRequest(prepared, scoped, auth(res));
+    const running = timed(res, 'execute', () => executeRequest(prepared, scoped, auth(res)));
     const results = await withinWait(running, continueWaitMs);
     if (results === CONTINUE_WAIT) {
       res.json({ error: 'Continue wait' });
@@ -154,7 +161,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const sql: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
+    const prepared = await prepare(req, res);
     const entries = prepared.queries.map((p) => ({
       sql: [p.compiled.sql, p.compiled.params],
       timeDimensionAlias: p.compiled.columns.find((c) => c.kind === 'timeDimension')?.alias,
@@ -175,7 +182,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const dryRun: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
+    const prepared = await prepare(req, res);
     const normalizedQueries = prepared.queries.map((p) => normalizedQuery(p.query));
     res.json({
       queryType: prepared.queryType,

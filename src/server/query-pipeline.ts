@@ -15,6 +15,7 @@ import type { Plan } from '../plan/join-tree.js';
 import { resolveQuery } from '../query/resolve-query.js';
 import { compileQuery, type CompiledQuery } from '../render/compile-query.js';
 import { normalizedQuery, shapeResult, type ShapedResult } from '../shape/shape-result.js';
+import { sessionSettingsFor } from '../db/rls/run-with-settings.js';
 
 export type QueryType = 'regularQuery' | 'compareDateRangeQuery' | 'blendingQuery';
 
@@ -92,7 +93,7 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
   const resolved = await resolveQuery(query, deps.model, auth, deps.policies?.restrict);
   const cubeQuery = resolved.query;
   const plan = resolved.joinTree;
-  const compiled = compileQuery(deps.model, cubeQuery, plan, auth.securityContext);
+  const compiled = { ...compileQuery(deps.model, cubeQuery, plan, auth.securityContext), settings: sessionSettingsFor(deps.config, auth.securityContext) };
   const rename = (key: string) => resolved.outputKeys.get(key) ?? key;
   const columns = compiled.columns.map((c) => ({ ...c, key: rename(c.key), member: rename(c.member) }));
   return { query, cubeQuery, plan, read: resolved.read, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
@@ -161,7 +162,7 @@ export async function executeRequest(prepared: PreparedRequest, deps: PipelineDe
   return Promise.all(
     prepared.queries.map(async (p) => {
       const totalPromise = p.query.total
-        ? deps.db.query({ ...compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }), cubes: p.plan.cubes })
+        ? deps.db.query({ ...compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }), cubes: p.plan.cubes, settings: p.compiled.settings })
         : undefined;
       const [result, totalResult] = await Promise.all([deps.db.query({ ...p.compiled, cubes: p.plan.cubes }), totalPromise]);
       const total = totalResult ? Number(totalResult.rows[0]?.total_count ?? 0) : null;
