@@ -4,7 +4,7 @@
  * merging of their parts are plan shapes; the renderer walks the tree and only writes SQL.
  */
 import type { RollingWindow } from '../schema/model.js';
-import type { FilterNode, Granularity } from '../query/validated-query.js';
+import type { FilterNode, Granularity, LeafFilter } from '../query/validated-query.js';
 
 /** A selected dimension (or time dimension at a granularity) and its SQL alias. */
 export interface OutputDimension {
@@ -87,6 +87,8 @@ export interface WindowNode {
   /** Set when the join repeats the measures' cube: rows are first made distinct on its primary key. */
   readonly distinctBy?: string | undefined;
   readonly where: RowFilter;
+  /** What FILTER_PARAMS on the series dimension read inside this window: the range the window reaches. */
+  readonly filterParamsRange: readonly LeafFilter[];
 }
 
 /**

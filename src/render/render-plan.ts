@@ -205,6 +205,10 @@ function timeColumn(s: Scope, node: WindowNode): string {
 }
 
 function renderWindow(s: Scope, node: WindowNode): string {
+  return s.r.withFilterParamRange(node.series.dimension, node.filterParamsRange, () => renderWindowBody(s, node));
+}
+
+function renderWindowBody(s: Scope, node: WindowNode): string {
   const { r } = s;
   const series = renderSeries(s, node.series);
   const seriesColumn = node.series.alias ? [`"series"."date_from" AS ${q(r, node.series.alias)}`] : [];

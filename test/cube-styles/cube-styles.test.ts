@@ -222,4 +222,14 @@ describe('rolling windows with a hasMany join', () => {
       `SELECT ${fmt('s.f')} AS "orders.created_at.week", (SELECT sum(amount) FROM cube_styles.orders WHERE created_at >= s.f AND created_at < s.f + interval '7 day') AS "orders.next_7d_amount"
        FROM generate_series(timestamp '2024-03-25', timestamp '2024-04-07', interval '1 week') AS s(f)`,
     ));
+
+  it('binds FILTER_PARAMS inside a window to the range the window reaches, not the query\u2019s dateRange', () =>
+    expectRows(
+      { measures: ['order_events.amount_7d', 'order_events.amount_to_date', 'order_events.count'], timeDimensions: [{ dimension: 'order_events.created_at', granularity: 'day', dateRange: ['2024-01-12', '2024-01-21'] }] },
+      `SELECT ${fmt('d')} AS "order_events.created_at.day",
+              (SELECT sum(amount) FROM cube_styles.orders WHERE created_at > d + interval '1 day' - interval '1 millisecond' - interval '7 day' AND created_at <= d + interval '1 day' - interval '1 millisecond') AS "order_events.amount_7d",
+              (SELECT sum(amount) FROM cube_styles.orders WHERE created_at <= d + interval '1 day' - interval '1 millisecond') AS "order_events.amount_to_date",
+              (SELECT count(*) FROM cube_styles.orders WHERE created_at >= d AND created_at < d + interval '1 day') AS "order_events.count"
+       FROM generate_series(timestamp '2024-01-12', timestamp '2024-01-21', interval '1 day') AS d`,
+    ));
 });
