@@ -3,18 +3,13 @@
  * the middle cube of a three-cube join, a subQuery dimension's inner select, keys subqueries and
  * rolling windows. The policy hook here sets them directly; rows come from hand-written SQL.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuthResult } from '../../src/auth/auth-result.js';
 import type { FilterNode, ReadSet, ValidatedQuery } from '../../src/query/validated-query.js';
 import { executeRequest, prepareRequest, type PipelineDeps } from '../../src/server/query-pipeline.js';
 import { expectSameRows, type Row } from '../conformance/harness.js';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
-import { createFixture } from './fixture-data.js';
+import { useStylesApp } from './styles-app.js';
 
-const MODEL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'model');
 const AUTH: AuthResult = { via: 'dev', rawContext: {}, securityContext: {}, scopes: ['query', 'meta'] };
 /** Only completed orders are visible; only customers outside Berlin. */
 const ROW_RULES: Record<string, readonly FilterNode[]> = {
@@ -22,15 +17,14 @@ const ROW_RULES: Record<string, readonly FilterNode[]> = {
   customers: [{ kind: 'leaf', member: 'customers.city', operator: 'notEquals', values: ['Berlin'] }],
 };
 
-let app: TestApp;
-let db: pg.Client;
+const fixture = useStylesApp();
 const seen: ReadSet[] = [];
 
 function pipeline(rules: Record<string, readonly FilterNode[]>): PipelineDeps {
   return {
-    config: app.config,
-    model: app.deps.model,
-    db: app.deps.db,
+    config: fixture.app.config,
+    model: fixture.app.deps.model,
+    db: fixture.app.deps.db,
     policies: {
       // The policy stage's contract: filters for every cube the ReadSet names that has a rule.
       restrict: async (query: ValidatedQuery, _auth: AuthResult, read?: ReadSet) => {
@@ -51,24 +45,13 @@ async function run(query: Record<string, unknown>, rules = ROW_RULES): Promise<{
 }
 
 async function expectRows(query: Record<string, unknown>, sql: string): Promise<{ sql: string; read: ReadSet | undefined }> {
-  const expected = (await db.query<Row>(sql)).rows;
+  const expected = (await fixture.db.query<Row>(sql)).rows;
   expect(expected.length, 'the hand-written SQL selects some rows').toBeGreaterThan(0);
   const got = await run(query);
   expectSameRows(got.rows, expected, false, JSON.stringify(query));
   return got;
 }
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
-  await createFixture(db);
-  app = await createTestApp({ schemaPath: MODEL_DIR });
-});
-afterAll(async () => {
-  await db?.end();
-  await app?.close();
-});
 
 describe('security filters follow the data', () => {
   it('filters the middle cube of a three-cube join that the query never names', async () => {
