@@ -110,6 +110,34 @@ describe('security filters follow the data', () => {
     expect(read).toEqual({ cubes: expect.arrayContaining(['orders', 'customers']), views: ['sales'] });
   });
 
+  it('filters each query of a compareDateRange and of a blending request, and the total count', async () => {
+    const deps = pipeline(ROW_RULES);
+    const run = async (query: unknown) => {
+      const prepared = await prepareRequest(query, deps, AUTH);
+      return { prepared, results: await executeRequest(prepared, deps, AUTH) };
+    };
+    const compare = await run({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', compareDateRange: [['2024-01-01', '2024-02-29'], ['2024-03-01', '2024-04-30']] }] });
+    const counts = compare.results.map((r) => Number((r.data as Row[])[0]?.['orders.count']));
+    const expected = await fixture.db.query<{ a: string; b: string }>(
+      `SELECT count(*) FILTER (WHERE created_at < '2024-03-01') AS a, count(*) FILTER (WHERE created_at >= '2024-03-01') AS b FROM cube_styles.orders WHERE status = 'completed' AND created_at < '2024-05-01'`,
+    );
+    expect(counts).toEqual([Number(expected.rows[0]?.a), Number(expected.rows[0]?.b)]);
+    const blend = await run([
+      { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'year' }] },
+      { measures: ['customers.count'], timeDimensions: [{ dimension: 'customers.signed_up_at', granularity: 'year' }] },
+    ]);
+    expect(blend.prepared.queries.every((p) => Object.keys(p.cubeQuery.securityFilters ?? {}).length > 0)).toBe(true);
+    const truth = await fixture.db.query<{ o: string; c: string; s: string }>(
+      `SELECT (SELECT count(*) FROM cube_styles.orders WHERE status = 'completed') AS o,
+              (SELECT count(*) FROM cube_styles.customers WHERE city IS DISTINCT FROM 'Berlin') AS c,
+              (SELECT count(DISTINCT status) FROM cube_styles.orders WHERE status = 'completed') AS s`,
+    );
+    expect(Number((blend.results[0]?.data as Row[])[0]?.['orders.count'])).toBe(Number(truth.rows[0]?.o));
+    expect(Number((blend.results[1]?.data as Row[])[0]?.['customers.count'])).toBe(Number(truth.rows[0]?.c));
+    const total = await run({ dimensions: ['orders.status'], total: true });
+    expect(total.results[0]?.total).toBe(Number(truth.rows[0]?.s));
+  });
+
   it('rejects a security filter that reads another cube instead of dropping it', async () => {
     const rules = { orders: [{ kind: 'leaf', member: 'customers.city', operator: 'equals', values: ['Paris'] }] as FilterNode[] };
     await expect(run({ measures: ['orders.count'] }, rules)).rejects.toMatchObject({ code: 'ERR_PLAN_UNSUPPORTED' });
