@@ -130,4 +130,10 @@ describe('/meta and /dry-run as in Cube', () => {
     ]);
     expect(res.body.queryOrder).toEqual([{ 'orders.created_at.month': 'asc' }]);
   });
+
+  it('gives /dry-run one queryOrder object per query with the whole order', async () => {
+    const res = await post('dry-run', { measures: ['orders.count'], dimensions: ['orders.status'], order: [['orders.status', 'asc'], ['orders.count', 'desc']] });
+    expect(res.status).toBe(200);
+    expect(res.body.queryOrder).toEqual([{ 'orders.status': 'asc', 'orders.count': 'desc' }]);
+  });
 });
