@@ -2,7 +2,8 @@
  * The plan stage: which cubes a query touches (its members' cubes, then the cubes their SQL
  * references, as Cube's join hints), and the join tree that connects them.
  */
-import type { Model, SecurityContext } from '../schema/model.js';
+import { EngineError } from '../errors/engine-error.js';
+import type { Member, Model, SecurityContext } from '../schema/model.js';
 import { cubeOf, nameOf, type FilterNode, type ValidatedQuery } from '../query/validated-query.js';
 import { planForCubes, type Plan, type PlanOptions } from './join-tree.js';
 import { Renderer } from '../render/member-renderer.js';
@@ -43,19 +44,42 @@ export interface CubeReferences {
   readonly subQuery: readonly string[];
 }
 
-/** Renders every member the query uses once, recording which cubes their SQL references. */
-export function referencedCubes(model: Model, q: ValidatedQuery, context: SecurityContext = {}): CubeReferences {
+/**
+ * The cubes each member's SQL references, found once per member (the model is immutable): the
+ * member is rendered with a recording context. The renderer checks every query against this, so
+ * SQL whose references change with the security context fails closed instead of joining wrongly.
+ */
+const memberReferences = new WeakMap<Member, CubeReferences>();
+
+function referencesOf(model: Model, q: ValidatedQuery, context: SecurityContext, member: Member): CubeReferences {
+  const known = memberReferences.get(member);
+  if (known) return known;
   const r = new Renderer(model, q, context);
-  const members = [...q.measures, ...q.dimensions, ...q.timeDimensions.map((t) => t.dimension)];
-  filterMembers(q.filters, members);
   const [, cubes] = r.recordCubes(() => {
-    for (const m of new Set(members)) r.memberSql(cubeOf(m), nameOf(m), 'aggregate');
-    for (const s of q.segments) {
-      const seg = r.cube(cubeOf(s)).segments.get(nameOf(s));
-      if (seg) r.renderOwn(seg.cube, seg.sql);
-    }
+    if (member.kind === 'segment') r.renderOwn(member.cube, member.sql);
+    else r.memberSql(member.cube, member.name, 'aggregate');
   });
-  return { joined: [...cubes], subQuery: [...r.subQueryCubes] };
+  const refs = Object.freeze({ joined: Object.freeze([...cubes]), subQuery: Object.freeze([...r.subQueryCubes]) });
+  memberReferences.set(member, refs);
+  return refs;
+}
+
+/** The cubes the SQL of every member the query uses references. */
+export function referencedCubes(model: Model, q: ValidatedQuery, context: SecurityContext = {}): CubeReferences {
+  const members = [...q.measures, ...q.dimensions, ...q.timeDimensions.map((t) => t.dimension), ...q.segments];
+  filterMembers(q.filters, members);
+  const joined = new Set<string>();
+  const subQuery = new Set<string>();
+  for (const name of new Set(members)) {
+    const cube = model.cubes.get(cubeOf(name));
+    const short = nameOf(name);
+    const member = cube?.measures.get(short) ?? cube?.dimensions.get(short) ?? cube?.segments.get(short);
+    if (!member) throw new EngineError('ERR_QUERY_UNKNOWN_MEMBER', `Unknown member: ${name}`);
+    const refs = referencesOf(model, q, context, member);
+    refs.joined.forEach((c) => joined.add(c));
+    refs.subQuery.forEach((c) => subQuery.add(c));
+  }
+  return { joined: [...joined], subQuery: [...subQuery] };
 }
 
 export interface BuildPlanOptions extends PlanOptions {

@@ -10,6 +10,7 @@ import { cubeOf, nameOf, type FilterNode, type ValidatedQuery } from '../query/v
 import { snakeCase } from '../render/dialects/postgres.js';
 import { havingMembers, isMeasureFilter } from './filter-members.js';
 import type { Plan } from './join-tree.js';
+import { windowFilterRange } from './window-range.js';
 import type { AggregateNode, JoinNode, MergeNode, OutputDimension, OutputMeasure, QueryPlan, RowFilter, SeriesNode, SourceNode, WindowNode } from './query-plan.js';
 
 /** Output columns and their aliases (Cube's `cube__member` aliases, unique within 63 bytes). */
@@ -143,7 +144,18 @@ function rollingPlan(
     groups.set(key, group);
   }
   const inputs: WindowNode[] = [...groups.values()].map((g) =>
-    Object.freeze({ kind: 'window', series, input: join, window: g.window, dimensions: others, measures: g.measures, allMeasures: measures, distinctBy: g.distinctBy, where }),
+    Object.freeze({
+      kind: 'window',
+      series,
+      input: join,
+      window: g.window,
+      dimensions: others,
+      measures: g.measures,
+      allMeasures: measures,
+      distinctBy: g.distinctBy,
+      where,
+      filterParamsRange: windowFilterRange(td.dimension, td.dateRange as readonly [string, string], td.granularity, g.window, q.timezone),
+    }),
   );
   return Object.freeze({ kind: 'merge', how: 'union', inputs: Object.freeze(inputs), dimensions, measures, having: [], havingAliases: {} });
 }

@@ -4,7 +4,7 @@
  * merging of their parts are plan shapes; the renderer walks the tree and only writes SQL.
  */
 import type { RollingWindow } from '../schema/model.js';
-import type { FilterNode, Granularity } from '../query/validated-query.js';
+import type { FilterNode, Granularity, LeafFilter } from '../query/validated-query.js';
 
 /** A selected dimension (or time dimension at a granularity) and its SQL alias. */
 export interface OutputDimension {
@@ -87,6 +87,8 @@ export interface WindowNode {
   /** Set when the join repeats the measures' cube: rows are first made distinct on its primary key. */
   readonly distinctBy?: string | undefined;
   readonly where: RowFilter;
+  /** What FILTER_PARAMS on the series dimension read inside this window: the range the window reaches. */
+  readonly filterParamsRange: readonly LeafFilter[];
 }
 
 /**
@@ -116,49 +118,49 @@ export interface QueryPlan {
   readonly offset: number;
 }
 
+type Line = (n: never, depth: number, visit: (n: PlanNode, depth: number) => void, out: string[]) => void;
+
+const names = (list: readonly { key?: string; member: string }[]) => list.map((x) => x.key ?? x.member).join(', ') || '-';
+const whereText = (w: RowFilter) => (w.segments.length + w.filters.length > 0 ? ` where=${w.segments.length} segment(s), ${w.filters.length} filter(s)` : '');
+const pad = (depth: number) => '  '.repeat(depth);
+
+/** One printer per node kind, so a new kind without one fails to compile. */
+const PRINT: Record<PlanNodeKind, Line> = {
+  source: (n: SourceNode, d, _v, out) => out.push(`${pad(d)}source ${n.cube}${n.securityFilters.length > 0 ? ` security filters=${n.securityFilters.length}` : ''}`),
+  join: (n: JoinNode, d, visit, out) => {
+    out.push(`${pad(d)}join${n.multiplied.length > 0 ? ` multiplied=${n.multiplied.join(', ')}` : ''}`);
+    visit(n.root, d + 1);
+    for (const j of n.joins) {
+      out.push(`${pad(d)}  ${j.relationship} ${j.from} -> ${j.to}`);
+      visit(j.source, d + 2);
+    }
+  },
+  distinctKeys: (n: DistinctKeysNode, d, visit, out) => {
+    out.push(`${pad(d)}distinctKeys ${n.cube} by ${names(n.dimensions)}${whereText(n.where)}`);
+    visit(n.input, d + 1);
+  },
+  aggregate: (n: AggregateNode, d, visit, out) => {
+    out.push(`${pad(d)}aggregate ${n.mode} measures=${names(n.measures)} dimensions=${names(n.dimensions)}${whereText(n.where)}${n.having.length > 0 ? ` having=${n.having.length}` : ''}`);
+    visit(n.input, d + 1);
+  },
+  series: (n: SeriesNode, d, _v, out) => out.push(`${pad(d)}series ${n.dimension} ${n.granularity ?? 'whole range'} ${n.dateRange[0]} .. ${n.dateRange[1]}`),
+  window: (n: WindowNode, d, visit, out) => {
+    out.push(`${pad(d)}window ${JSON.stringify(n.window ?? {})} measures=${names(n.measures)}${n.distinctBy ? ` distinct by ${n.distinctBy} key` : ''}${whereText(n.where)}`);
+    visit(n.series, d + 1);
+    visit(n.input, d + 1);
+  },
+  merge: (n: MergeNode, d, visit, out) => {
+    out.push(`${pad(d)}merge ${n.how} on ${names(n.dimensions)}${n.having.length > 0 ? ` having=${n.having.length}` : ''}`);
+    for (const i of n.inputs) visit(i, d + 1);
+  },
+};
+
 /** An indented one-line-per-node rendering of a plan, for `tessera explain`. */
 export function printPlan(plan: QueryPlan): string {
   const lines: string[] = [];
-  const names = (list: readonly { key?: string; member: string }[]) => list.map((x) => x.key ?? x.member).join(', ') || '-';
-  const where = (w: RowFilter) => (w.segments.length + w.filters.length > 0 ? ` where=${w.segments.length} segment(s), ${w.filters.length} filter(s)` : '');
-  const visit = (n: PlanNode, depth: number): void => {
-    const pad = '  '.repeat(depth);
-    switch (n.kind) {
-      case 'source':
-        lines.push(`${pad}source ${n.cube}${n.securityFilters.length > 0 ? ` security filters=${n.securityFilters.length}` : ''}`);
-        return;
-      case 'join':
-        lines.push(`${pad}join${n.multiplied.length > 0 ? ` multiplied=${n.multiplied.join(', ')}` : ''}`);
-        visit(n.root, depth + 1);
-        for (const j of n.joins) {
-          lines.push(`${pad}  ${j.relationship} ${j.from} -> ${j.to}`);
-          visit(j.source, depth + 2);
-        }
-        return;
-      case 'distinctKeys':
-        lines.push(`${pad}distinctKeys ${n.cube} by ${names(n.dimensions)}${where(n.where)}`);
-        visit(n.input, depth + 1);
-        return;
-      case 'aggregate':
-        lines.push(`${pad}aggregate ${n.mode} measures=${names(n.measures)} dimensions=${names(n.dimensions)}${where(n.where)}${n.having.length > 0 ? ` having=${n.having.length}` : ''}`);
-        visit(n.input, depth + 1);
-        return;
-      case 'series':
-        lines.push(`${pad}series ${n.dimension} ${n.granularity ?? 'whole range'} ${n.dateRange[0]} .. ${n.dateRange[1]}`);
-        return;
-      case 'window':
-        lines.push(`${pad}window ${JSON.stringify(n.window ?? {})} measures=${names(n.measures)}${n.distinctBy ? ` distinct by ${n.distinctBy} key` : ''}${where(n.where)}`);
-        visit(n.series, depth + 1);
-        visit(n.input, depth + 1);
-        return;
-      case 'merge':
-        lines.push(`${pad}merge ${n.how} on ${names(n.dimensions)}${n.having.length > 0 ? ` having=${n.having.length}` : ''}`);
-        for (const i of n.inputs) visit(i, depth + 1);
-        return;
-    }
-  };
+  const visit = (n: PlanNode, depth: number): void => PRINT[n.kind](n as never, depth, visit, lines);
   visit(plan.root, 0);
-  const order = plan.order.map(([k, d]) => `${k} ${d}`).join(', ');
+  const order = plan.order.map(([k, dir]) => `${k} ${dir}`).join(', ');
   lines.push(`order ${order || '-'} limit ${plan.limit}${plan.offset > 0 ? ` offset ${plan.offset}` : ''}`);
   return lines.join('\n');
 }

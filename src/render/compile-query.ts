@@ -3,6 +3,7 @@
  * limit and the output column map. Model snippets are rendered per query so that
  * security-context values bind as parameters.
  */
+import { EngineError } from '../errors/engine-error.js';
 import type { Model, SecurityContext } from '../schema/model.js';
 import type { Granularity, ValidatedQuery } from '../query/validated-query.js';
 import type { CompiledSql } from '../db/database.js';
@@ -44,8 +45,9 @@ function limitClause(plan: QueryPlan): string {
 }
 
 /** Renders a query plan into a statement with its parameters and output columns. */
-export function renderQuery(model: Model, q: ValidatedQuery, plan: QueryPlan, context: SecurityContext, multiplied: readonly string[], opts: CompileOptions = {}): CompiledQuery {
-  const r = new Renderer(model, q, context, multiplied);
+export function renderQuery(model: Model, q: ValidatedQuery, plan: QueryPlan, context: SecurityContext, tree: Plan, opts: CompileOptions = {}): CompiledQuery {
+  const r = new Renderer(model, q, context, tree.multiplied);
+  const joined = tree.cubes;
   const columns: OutputColumn[] = [
     ...plan.dimensions.map((d) => ({
       alias: d.alias,
@@ -56,7 +58,12 @@ export function renderQuery(model: Model, q: ValidatedQuery, plan: QueryPlan, co
     })),
     ...plan.measures.map((m) => ({ alias: m.alias, key: m.member, member: m.member, kind: 'measure' as const })),
   ];
-  const body = renderStatement(r, model, plan);
+  const [body, used] = r.recordCubes(() => renderStatement(r, model, plan));
+  const outside = [...used].filter((c) => !joined.includes(c));
+  if (outside.length > 0) {
+    // Only SQL whose cube references change with the security context can get here.
+    throw new EngineError('ERR_PLAN_UNSUPPORTED', `The query's SQL references ${outside.join(', ')}, which its join tree does not contain`);
+  }
   const text = opts.forTotal
     ? `SELECT count(*) AS "total_count" FROM (\n${body}\n) AS "original_query"`
     : `${body}${orderClause(plan, columns)}${limitClause(plan)}`;
@@ -65,5 +72,5 @@ export function renderQuery(model: Model, q: ValidatedQuery, plan: QueryPlan, co
 
 /** Compiles one resolved query over its join tree into SQL plus the output column map. */
 export function compileQuery(model: Model, q: ValidatedQuery, tree: Plan, context: SecurityContext, opts: CompileOptions = {}): CompiledQuery {
-  return renderQuery(model, q, buildQueryPlan(model, q, tree), context, tree.multiplied, opts);
+  return renderQuery(model, q, buildQueryPlan(model, q, tree), context, tree, opts);
 }

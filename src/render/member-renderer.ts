@@ -44,6 +44,8 @@ export class Renderer {
   readonly #multiplied: ReadonlySet<string>;
   /** Open recordings of the cubes whose alias rendered SQL uses (cross-cube references). */
   #recorders: Set<string>[] = [];
+  /** FILTER_PARAMS date ranges that replace a time dimension's dateRange while a window renders. */
+  readonly #filterParamRanges = new Map<string, readonly LeafFilter[]>();
   /** Cubes read inside subQuery dimensions' own selects. */
   readonly subQueryCubes = new Set<string>();
 
@@ -63,6 +65,11 @@ export class Renderer {
   alias(cube: string): string {
     for (const rec of this.#recorders) rec.add(cube);
     return this.dialect.quoteIdentifier(this.#aliasOverride.get(cube) ?? snakeCase(cube));
+  }
+
+  /** The query timezone (an IANA name). */
+  get timezone(): string {
+    return this.#query.timezone;
   }
 
   /** The timezone placeholder, allocated once so every use shares one `$n`. */
@@ -284,6 +291,21 @@ export class Renderer {
     return `(${node.filters.map((c) => this.filterSql(c, override)).join(node.kind === 'and' ? ' AND ' : ' OR ')})`;
   }
 
+  /**
+   * Renders `fn` with FILTER_PARAMS on a time dimension reading `leaves` instead of the query's
+   * dateRange: a rolling window reads rows outside the range, and a source must not cut them.
+   */
+  withFilterParamRange<T>(dimension: string, leaves: readonly LeafFilter[], fn: () => T): T {
+    const previous = this.#filterParamRanges.get(dimension);
+    this.#filterParamRanges.set(dimension, leaves);
+    try {
+      return fn();
+    } finally {
+      if (previous === undefined) this.#filterParamRanges.delete(dimension);
+      else this.#filterParamRanges.set(dimension, previous);
+    }
+  }
+
   /** FILTER_PARAMS: the query's own filter on `member`, rendered against `column`. */
   filterParam(member: string, column: string | ((...params: string[]) => string)): string {
     const leaves: LeafFilter[] = [];
@@ -295,7 +317,9 @@ export class Renderer {
       }
     };
     collect(this.#query.filters);
-    for (const td of this.#query.timeDimensions) {
+    const override = this.#filterParamRanges.get(member);
+    if (override) leaves.push(...override);
+    for (const td of override ? [] : this.#query.timeDimensions) {
       if (td.dimension === member && td.dateRange) {
         leaves.push({ kind: 'leaf', member, operator: 'inDateRange', values: td.dateRange });
       }

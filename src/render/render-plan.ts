@@ -69,6 +69,15 @@ function renderDistinctKeys(s: Scope, node: DistinctKeysNode): string {
   return `SELECT DISTINCT ${select.join(', ')} FROM ${renderJoin(s, node.input)}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 
+/** A keyed measure reads only its own cube's source, joined to the distinct keys. */
+function keyedMeasureSql(s: Scope, cube: string, member: string): string {
+  const [sql, cubes] = s.r.recordCubes(() => s.r.memberSql(cube, nameOf(member), 'aggregate'));
+  if ([...cubes].some((c) => c !== cube)) {
+    throw new EngineError('ERR_PLAN_UNSUPPORTED', `${member} reads another cube and cannot be aggregated across a one-to-many join`);
+  }
+  return sql;
+}
+
 function renderAggregate(s: Scope, node: AggregateNode): string {
   const { r } = s;
   if (node.input.kind === 'distinctKeys') {
@@ -77,7 +86,7 @@ function renderAggregate(s: Scope, node: AggregateNode): string {
     const keysSql = renderDistinctKeys(s, keys);
     const select = [
       ...node.dimensions.map((d) => `"keys".${q(r, d.alias)} AS ${q(r, d.alias)}`),
-      ...node.measures.map((m) => `${r.memberSql(keys.cube, nameOf(m.member), 'aggregate')} AS ${q(r, m.alias)}`),
+      ...node.measures.map((m) => `${keyedMeasureSql(s, keys.cube, m.member)} AS ${q(r, m.alias)}`),
     ];
     return `SELECT ${select.join(', ')} FROM (${keysSql}) AS "keys" LEFT JOIN ${r.source(keys.cube)} ON "keys"."__pk" = ${pk}${groupBy(node.dimensions.length)}`;
   }
@@ -205,6 +214,10 @@ function timeColumn(s: Scope, node: WindowNode): string {
 }
 
 function renderWindow(s: Scope, node: WindowNode): string {
+  return s.r.withFilterParamRange(node.series.dimension, node.filterParamsRange, () => renderWindowBody(s, node));
+}
+
+function renderWindowBody(s: Scope, node: WindowNode): string {
   const { r } = s;
   const series = renderSeries(s, node.series);
   const seriesColumn = node.series.alias ? [`"series"."date_from" AS ${q(r, node.series.alias)}`] : [];

@@ -189,7 +189,8 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     res.json({
       queryType: prepared.queryType,
       normalizedQueries,
-      queryOrder: prepared.queries[0]?.query.order.map(([id, dir]) => ({ [id]: dir })) ?? [],
+      // As Cube: one object per query, holding that query's whole order.
+      queryOrder: prepared.queries.map((p) => Object.fromEntries(p.query.order.map(([id, dir]) => [id, dir]))),
       transformedQueries: prepared.queries.map(() => null),
       pivotQuery: prepared.pivotQuery,
     });

@@ -2,43 +2,26 @@
  * Cube's exact semantics for dates, time keys, /meta and /dry-run, checked over the Cube-style
  * model against hand-written SQL (rows) and against the rules read from Cube's source.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
 import { signToken } from '../support/tokens.js';
 import { expectSameRows, type Row } from '../conformance/harness.js';
-import { createFixture } from './fixture-data.js';
+import { useStylesApp } from './styles-app.js';
 
-const MODEL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'model');
 const TOKEN = signToken({ sub: 'analyst' });
 const fmt = (expr: string) => `to_char(${expr}, 'YYYY-MM-DD"T"HH24:MI:SS.MS')`;
 
-let app: TestApp;
-let db: pg.Client;
+const fixture = useStylesApp();
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
-  await createFixture(db);
-  app = await createTestApp({ schemaPath: MODEL_DIR });
-});
-afterAll(async () => {
-  await db?.end();
-  await app?.close();
-});
 
 async function post(route: string, query: unknown) {
-  return request(app.app).post(`/cubejs-api/v1/${route}`).set('Authorization', TOKEN).send({ query });
+  return request(fixture.app.app).post(`/cubejs-api/v1/${route}`).set('Authorization', TOKEN).send({ query });
 }
 
 async function expectIds(filters: unknown[], where: string, extra: Record<string, unknown> = {}): Promise<void> {
   const res = await post('load', { dimensions: ['orders.id'], filters, ...extra });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const expected = (await db.query<Row>(`SELECT id AS "orders.id" FROM cube_styles.orders WHERE ${where}`)).rows;
+  const expected = (await fixture.db.query<Row>(`SELECT id AS "orders.id" FROM cube_styles.orders WHERE ${where}`)).rows;
   expect(expected.length, 'the hand-written SQL selects some rows').toBeGreaterThan(0);
   expectSameRows(res.body.data, expected, false, JSON.stringify(filters));
 }
@@ -70,7 +53,7 @@ describe('date boundaries as in Cube', () => {
     const query = { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-01-20 10:00:00', '2024-02-15 08:00:00'] }] };
     const res = await post('load', query);
     expect(res.status).toBe(200);
-    const { rows } = await db.query(`SELECT count(*) AS n FROM cube_styles.orders WHERE created_at BETWEEN '2024-01-20T10:00:00Z' AND '2024-02-15T08:00:00Z'`);
+    const { rows } = await fixture.db.query(`SELECT count(*) AS n FROM cube_styles.orders WHERE created_at BETWEEN '2024-01-20T10:00:00Z' AND '2024-02-15T08:00:00Z'`);
     expect(Number(res.body.data[0]['orders.count'])).toBe(Number(rows[0].n));
     expect(res.body.query.timeDimensions[0].dateRange).toEqual(['2024-01-20T10:00:00.000', '2024-02-15T08:00:00.000']);
   });
@@ -86,7 +69,7 @@ describe('time keys as in Cube', () => {
   it('keys two granularities of one time dimension and gives the plain key the last one', async () => {
     const res = await post('load', { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'month' }], dimensions: ['orders.created_at.day'] });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const expected = (await db.query<Row>(
+    const expected = (await fixture.db.query<Row>(
       `SELECT ${fmt("date_trunc('month', created_at AT TIME ZONE 'UTC')")} AS "orders.created_at.month", ${fmt("date_trunc('day', created_at AT TIME ZONE 'UTC')")} AS "orders.created_at.day",
               ${fmt("date_trunc('day', created_at AT TIME ZONE 'UTC')")} AS "orders.created_at", count(*) AS "orders.count" FROM cube_styles.orders GROUP BY 1, 2`,
     )).rows;
@@ -97,7 +80,7 @@ describe('time keys as in Cube', () => {
   it('keeps a raw time dimension in dimensions as local time beside its grouped key', async () => {
     const res = await post('load', { dimensions: ['orders.created_at'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'year' }], timezone: 'America/New_York' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const expected = (await db.query<Row>(
+    const expected = (await fixture.db.query<Row>(
       `SELECT DISTINCT ${fmt("created_at AT TIME ZONE 'America/New_York'")} AS "orders.created_at", ${fmt("date_trunc('year', created_at AT TIME ZONE 'America/New_York')")} AS "orders.created_at.year" FROM cube_styles.orders`,
     )).rows;
     expectSameRows(res.body.data, expected, false, 'raw and grouped');
@@ -112,7 +95,7 @@ describe('time keys as in Cube', () => {
 
 describe('/meta and /dry-run as in Cube', () => {
   it('marks every rolling window measure cumulative and cumulativeTotal', async () => {
-    const res = await request(app.app).get('/cubejs-api/v1/meta').set('Authorization', TOKEN);
+    const res = await request(fixture.app.app).get('/cubejs-api/v1/meta').set('Authorization', TOKEN);
     expect(res.status).toBe(200);
     const orders = res.body.cubes.find((c: { name: string }) => c.name === 'orders');
     const byName = (n: string) => orders.measures.find((m: { name: string }) => m.name === n);
@@ -123,7 +106,7 @@ describe('/meta and /dry-run as in Cube', () => {
   });
 
   it('numbers join components as Cube\u2019s JoinGraph does and gives views none', async () => {
-    const res = await request(app.app).get('/cubejs-api/v1/meta').set('Authorization', TOKEN);
+    const res = await request(fixture.app.app).get('/cubejs-api/v1/meta').set('Authorization', TOKEN);
     const component = Object.fromEntries(res.body.cubes.map((c: { name: string; connectedComponent?: number }) => [c.name, c.connectedComponent]));
     expect(component.orders).toBeDefined();
     expect(component.customers).toBe(component.orders);
@@ -146,5 +129,11 @@ describe('/meta and /dry-run as in Cube', () => {
       { dimension: 'orders.created_at', granularity: 'day' },
     ]);
     expect(res.body.queryOrder).toEqual([{ 'orders.created_at.month': 'asc' }]);
+  });
+
+  it('gives /dry-run one queryOrder object per query with the whole order', async () => {
+    const res = await post('dry-run', { measures: ['orders.count'], dimensions: ['orders.status'], order: [['orders.status', 'asc'], ['orders.count', 'desc']] });
+    expect(res.status).toBe(200);
+    expect(res.body.queryOrder).toEqual([{ 'orders.status': 'asc', 'orders.count': 'desc' }]);
   });
 });

@@ -3,44 +3,27 @@
  * extends, a view with includes/excludes/prefix/aliases, subQuery, cross-cube references, rolling
  * windows next to a hasMany join) answer like hand-written SQL over the same tables.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
 import { signToken } from '../support/tokens.js';
 import { expectSameRows, rowsOf, type Row } from '../conformance/harness.js';
-import { createFixture } from './fixture-data.js';
+import { useStylesApp } from './styles-app.js';
 
-const MODEL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'model');
 const TOKEN = signToken({ sub: 'analyst' });
 /** Cube's local time text. */
 const fmt = (expr: string) => `to_char(${expr}, 'YYYY-MM-DD"T"HH24:MI:SS.MS')`;
 
-let app: TestApp;
-let db: pg.Client;
+const fixture = useStylesApp();
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
-  await createFixture(db);
-  app = await createTestApp({ schemaPath: MODEL_DIR });
-});
-afterAll(async () => {
-  await db?.end();
-  await app?.close();
-});
 
 async function load(query: Record<string, unknown>): Promise<Row[]> {
-  const res = await request(app.app).post('/cubejs-api/v1/load').set('Authorization', TOKEN).send({ query });
+  const res = await request(fixture.app.app).post('/cubejs-api/v1/load').set('Authorization', TOKEN).send({ query });
   expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(200);
   return rowsOf(res.body.data);
 }
 
 async function expectRows(query: Record<string, unknown>, sql: string, ordered = false): Promise<void> {
-  const expected = (await db.query<Row>(sql)).rows;
+  const expected = (await fixture.db.query<Row>(sql)).rows;
   expect(expected.length, 'the hand-written SQL selects some rows').toBeGreaterThan(0);
   expectSameRows(await load(query), expected, ordered, JSON.stringify(query));
 }
@@ -90,18 +73,18 @@ describe('bare column names', () => {
 
   it('merges keyed subqueries with a hash join, matching NULL keys too', async () => {
     const query = { measures: ['orders.total_amount', 'line_items.quantity'], dimensions: ['orders.status', 'orders.created_at'] };
-    const res = await request(app.app).post('/cubejs-api/v1/sql').set('Authorization', TOKEN).send({ query });
+    const res = await request(fixture.app.app).post('/cubejs-api/v1/sql').set('Authorization', TOKEN).send({ query });
     expect(res.status).toBe(200);
     const [text, params] = res.body.sql.sql as [string, unknown[]];
-    await db.query('BEGIN');
+    await fixture.db.query('BEGIN');
     try {
       // With nested loops priced out, only an equality join on hashable keys can avoid one.
-      await db.query('SET LOCAL enable_nestloop = off');
-      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      await fixture.db.query('SET LOCAL enable_nestloop = off');
+      const plan = (await fixture.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).toMatch(/Hash Join|Merge Join/);
       expect(plan).not.toMatch(/Nested Loop/);
     } finally {
-      await db.query('ROLLBACK');
+      await fixture.db.query('ROLLBACK');
     }
     await expectRows(
       query,
@@ -149,7 +132,7 @@ describe('views over bare-column cubes', () => {
     ));
 
   it('does not expose excluded members', async () => {
-    const res = await request(app.app).post('/cubejs-api/v1/load').set('Authorization', TOKEN).send({ query: { dimensions: ['sales.customers_lifetime_value'] } });
+    const res = await request(fixture.app.app).post('/cubejs-api/v1/load').set('Authorization', TOKEN).send({ query: { dimensions: ['sales.customers_lifetime_value'] } });
     expect(res.status).toBe(400);
     expect(res.body.error).toContain('sales.customers_lifetime_value');
   });
@@ -221,5 +204,15 @@ describe('rolling windows with a hasMany join', () => {
       { measures: ['orders.next_7d_amount'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'week', dateRange: ['2024-03-25', '2024-04-07'] }] },
       `SELECT ${fmt('s.f')} AS "orders.created_at.week", (SELECT sum(amount) FROM cube_styles.orders WHERE created_at >= s.f AND created_at < s.f + interval '7 day') AS "orders.next_7d_amount"
        FROM generate_series(timestamp '2024-03-25', timestamp '2024-04-07', interval '1 week') AS s(f)`,
+    ));
+
+  it('binds FILTER_PARAMS inside a window to the range the window reaches, not the query\u2019s dateRange', () =>
+    expectRows(
+      { measures: ['order_events.amount_7d', 'order_events.amount_to_date', 'order_events.count'], timeDimensions: [{ dimension: 'order_events.created_at', granularity: 'day', dateRange: ['2024-01-12', '2024-01-21'] }] },
+      `SELECT ${fmt('d')} AS "order_events.created_at.day",
+              (SELECT sum(amount) FROM cube_styles.orders WHERE created_at > d + interval '1 day' - interval '1 millisecond' - interval '7 day' AND created_at <= d + interval '1 day' - interval '1 millisecond') AS "order_events.amount_7d",
+              (SELECT sum(amount) FROM cube_styles.orders WHERE created_at <= d + interval '1 day' - interval '1 millisecond') AS "order_events.amount_to_date",
+              (SELECT count(*) FROM cube_styles.orders WHERE created_at >= d AND created_at < d + interval '1 day') AS "order_events.count"
+       FROM generate_series(timestamp '2024-01-12', timestamp '2024-01-21', interval '1 day') AS d`,
     ));
 });

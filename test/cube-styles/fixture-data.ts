@@ -32,6 +32,24 @@ INSERT INTO cube_styles.line_items VALUES
   (108, 17, NULL, 4, 2);
 `;
 
+/** Bump when FIXTURE_SQL changes, so a database seeded by an older run is rebuilt. */
+const FIXTURE_VERSION = 1;
+const LOCK_KEY = 7_110_042;
+
+/**
+ * Creates the fixture once per database: test files run in parallel, so the first one builds it
+ * under an advisory lock and the others find it ready (never dropped under a running query).
+ */
 export async function createFixture(db: pg.Client): Promise<void> {
-  await db.query(FIXTURE_SQL);
+  await db.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+  try {
+    const { rows } = await db.query<{ ok: boolean }>(
+      `SELECT to_regclass('cube_styles.fixture_version') IS NOT NULL AND EXISTS (SELECT 1 FROM cube_styles.fixture_version WHERE version = ${FIXTURE_VERSION}) AS ok`,
+    ).catch(() => ({ rows: [{ ok: false }] }));
+    if (rows[0]?.ok) return;
+    await db.query(FIXTURE_SQL);
+    await db.query(`CREATE TABLE cube_styles.fixture_version (version int); INSERT INTO cube_styles.fixture_version VALUES (${FIXTURE_VERSION})`);
+  } finally {
+    await db.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
+  }
 }

@@ -4,18 +4,13 @@
  * statement: the join root chosen by Cube's rule, every measure aggregated over its own cube's
  * distinct rows per dimension tuple.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import pg from 'pg';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
 import { signToken } from '../support/tokens.js';
 import { expectSameRows, type Row } from '../conformance/harness.js';
-import { createFixture } from './fixture-data.js';
+import { useStylesApp } from './styles-app.js';
 
-const MODEL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'model');
 const RUNS = Number(process.env.TESSERA_PROPERTY_RUNS ?? 60);
 const TOKEN = signToken({ sub: 'property' });
 
@@ -111,20 +106,8 @@ function expectedSql(measures: readonly MeasureName[], dimensions: readonly Dime
   return `WITH wide AS (${wide}) SELECT ${select.join(', ')} FROM (${groups}) g ${joins}`;
 }
 
-let app: TestApp;
-let db: pg.Client;
+const fixture = useStylesApp();
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
-  await createFixture(db);
-  app = await createTestApp({ schemaPath: MODEL_DIR });
-});
-afterAll(async () => {
-  await db?.end();
-  await app?.close();
-});
 
 const queries = fc.record({
   measures: fc.subarray(Object.keys(MEASURES) as MeasureName[]),
@@ -140,14 +123,14 @@ describe('random queries over a Cube-style model', () => {
         const sql = expectedSql(measures, dimensions, filter);
         const f = FILTERS[filter];
         const query = { measures, dimensions, ...(f ? { filters: [f.wire] } : {}) };
-        const res = await request(app.app).post('/cubejs-api/v1/load').set('Authorization', TOKEN).send({ query });
+        const res = await request(fixture.app.app).post('/cubejs-api/v1/load').set('Authorization', TOKEN).send({ query });
         if (sql === undefined) {
           expect(res.status, JSON.stringify(res.body)).toBe(400);
           expect(res.body.code).toBe('ERR_PLAN_NO_JOIN_PATH');
           return;
         }
         expect(res.status, JSON.stringify(res.body)).toBe(200);
-        const expected = (await db.query<Row>(sql)).rows;
+        const expected = (await fixture.db.query<Row>(sql)).rows;
         expectSameRows(res.body.data as Row[], expected, false, JSON.stringify(query));
       }),
       { numRuns: RUNS },

@@ -3,18 +3,13 @@
  * the middle cube of a three-cube join, a subQuery dimension's inner select, keys subqueries and
  * rolling windows. The policy hook here sets them directly; rows come from hand-written SQL.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuthResult } from '../../src/auth/auth-result.js';
 import type { FilterNode, ReadSet, ValidatedQuery } from '../../src/query/validated-query.js';
 import { executeRequest, prepareRequest, type PipelineDeps } from '../../src/server/query-pipeline.js';
 import { expectSameRows, type Row } from '../conformance/harness.js';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
-import { createFixture } from './fixture-data.js';
+import { useStylesApp } from './styles-app.js';
 
-const MODEL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'model');
 const AUTH: AuthResult = { via: 'dev', rawContext: {}, securityContext: {}, scopes: ['query', 'meta'] };
 /** Only completed orders are visible; only customers outside Berlin. */
 const ROW_RULES: Record<string, readonly FilterNode[]> = {
@@ -22,15 +17,14 @@ const ROW_RULES: Record<string, readonly FilterNode[]> = {
   customers: [{ kind: 'leaf', member: 'customers.city', operator: 'notEquals', values: ['Berlin'] }],
 };
 
-let app: TestApp;
-let db: pg.Client;
+const fixture = useStylesApp();
 const seen: ReadSet[] = [];
 
 function pipeline(rules: Record<string, readonly FilterNode[]>): PipelineDeps {
   return {
-    config: app.config,
-    model: app.deps.model,
-    db: app.deps.db,
+    config: fixture.app.config,
+    model: fixture.app.deps.model,
+    db: fixture.app.deps.db,
     policies: {
       // The policy stage's contract: filters for every cube the ReadSet names that has a rule.
       restrict: async (query: ValidatedQuery, _auth: AuthResult, read?: ReadSet) => {
@@ -51,24 +45,13 @@ async function run(query: Record<string, unknown>, rules = ROW_RULES): Promise<{
 }
 
 async function expectRows(query: Record<string, unknown>, sql: string): Promise<{ sql: string; read: ReadSet | undefined }> {
-  const expected = (await db.query<Row>(sql)).rows;
+  const expected = (await fixture.db.query<Row>(sql)).rows;
   expect(expected.length, 'the hand-written SQL selects some rows').toBeGreaterThan(0);
   const got = await run(query);
   expectSameRows(got.rows, expected, false, JSON.stringify(query));
   return got;
 }
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
-  await createFixture(db);
-  app = await createTestApp({ schemaPath: MODEL_DIR });
-});
-afterAll(async () => {
-  await db?.end();
-  await app?.close();
-});
 
 describe('security filters follow the data', () => {
   it('filters the middle cube of a three-cube join that the query never names', async () => {
@@ -125,6 +108,34 @@ describe('security filters follow the data', () => {
        LEFT JOIN (SELECT * FROM cube_styles.customers WHERE city IS DISTINCT FROM 'Berlin') c ON o.customer_id = c.id GROUP BY 1`,
     );
     expect(read).toEqual({ cubes: expect.arrayContaining(['orders', 'customers']), views: ['sales'] });
+  });
+
+  it('filters each query of a compareDateRange and of a blending request, and the total count', async () => {
+    const deps = pipeline(ROW_RULES);
+    const run = async (query: unknown) => {
+      const prepared = await prepareRequest(query, deps, AUTH);
+      return { prepared, results: await executeRequest(prepared, deps, AUTH) };
+    };
+    const compare = await run({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', compareDateRange: [['2024-01-01', '2024-02-29'], ['2024-03-01', '2024-04-30']] }] });
+    const counts = compare.results.map((r) => Number((r.data as Row[])[0]?.['orders.count']));
+    const expected = await fixture.db.query<{ a: string; b: string }>(
+      `SELECT count(*) FILTER (WHERE created_at < '2024-03-01') AS a, count(*) FILTER (WHERE created_at >= '2024-03-01') AS b FROM cube_styles.orders WHERE status = 'completed' AND created_at < '2024-05-01'`,
+    );
+    expect(counts).toEqual([Number(expected.rows[0]?.a), Number(expected.rows[0]?.b)]);
+    const blend = await run([
+      { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'year' }] },
+      { measures: ['customers.count'], timeDimensions: [{ dimension: 'customers.signed_up_at', granularity: 'year' }] },
+    ]);
+    expect(blend.prepared.queries.every((p) => Object.keys(p.cubeQuery.securityFilters ?? {}).length > 0)).toBe(true);
+    const truth = await fixture.db.query<{ o: string; c: string; s: string }>(
+      `SELECT (SELECT count(*) FROM cube_styles.orders WHERE status = 'completed') AS o,
+              (SELECT count(*) FROM cube_styles.customers WHERE city IS DISTINCT FROM 'Berlin') AS c,
+              (SELECT count(DISTINCT status) FROM cube_styles.orders WHERE status = 'completed') AS s`,
+    );
+    expect(Number((blend.results[0]?.data as Row[])[0]?.['orders.count'])).toBe(Number(truth.rows[0]?.o));
+    expect(Number((blend.results[1]?.data as Row[])[0]?.['customers.count'])).toBe(Number(truth.rows[0]?.c));
+    const total = await run({ dimensions: ['orders.status'], total: true });
+    expect(total.results[0]?.total).toBe(Number(truth.rows[0]?.s));
   });
 
   it('rejects a security filter that reads another cube instead of dropping it', async () => {

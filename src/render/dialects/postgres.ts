@@ -7,7 +7,7 @@
  */
 import type { CompiledSql } from '../../db/database.js';
 import type { DimensionType } from '../../schema/model.js';
-import type { Granularity } from '../../query/validated-query.js';
+import { GRANULARITY_INTERVAL, type Granularity } from '../../query/validated-query.js';
 
 const MARKER = /\u0000(\d+)\u0000/g;
 
@@ -76,16 +76,6 @@ export interface Dialect {
   readonly mergeSentinel: Readonly<Record<DimensionType, string>>;
 }
 
-const INTERVALS: Readonly<Record<Granularity, string>> = {
-  second: '1 second',
-  minute: '1 minute',
-  hour: '1 hour',
-  day: '1 day',
-  week: '1 week',
-  month: '1 month',
-  quarter: '3 months',
-  year: '1 year',
-};
 
 export const POSTGRES: Dialect = Object.freeze({
   quoteIdentifier,
@@ -94,9 +84,9 @@ export const POSTGRES: Dialect = Object.freeze({
   localToInstant: (local: string, tz: string) => `(${local}) AT TIME ZONE ${tz}`,
   timestampParam: (p: string) => `${p}::timestamp`,
   intervalParam: (p: string) => `${p}::interval`,
-  granularityInterval: (granularity: Granularity) => `interval '${INTERVALS[granularity]}'`,
+  granularityInterval: (granularity: Granularity) => `interval '${GRANULARITY_INTERVAL[granularity]}'`,
   periodSeries: (granularity: Granularity, from: string, to: string) =>
-    `generate_series(date_trunc('${granularity}', ${from}), ${to}, interval '${INTERVALS[granularity]}') AS "d"`,
+    `generate_series(date_trunc('${granularity}', ${from}), ${to}, interval '${GRANULARITY_INTERVAL[granularity]}') AS "d"`,
   firstNonNull: (column: string) => `(array_agg(${column}) FILTER (WHERE ${column} IS NOT NULL))[1]`,
   castText: (expr: string) => `CAST(${expr} AS TEXT)`,
   mergeSentinel: Object.freeze({ string: "''", number: "'0'", boolean: "'false'", time: "'-infinity'" }),
