@@ -3,19 +3,10 @@ import { ModelError } from '../../src/errors/engine-error.js';
 import { loadModelFromSources, type ModelSource } from '../../src/schema/load-model.js';
 import { compileModelSourcesAsync } from '../../src/schema/load/compile-sources.js';
 import { compileContextOf } from '../../src/schema/load/compile-context.js';
+import { modelErrorOf } from './model-error-of.js';
 import { recordingContext } from './recording-context.js';
 
 const file = (fileName: string, content: string): ModelSource => ({ fileName, content });
-
-function firstError(files: readonly ModelSource[]): ModelError {
-  try {
-    loadModelFromSources(files);
-  } catch (error) {
-    if (error instanceof ModelError) return error;
-    throw error;
-  }
-  throw new Error('expected a ModelError');
-}
 
 describe('Jinja in YAML model files', () => {
   const macros = file(
@@ -92,14 +83,14 @@ cubes:
   });
 
   it('refuses a template that calls a Python function, naming the .py file and the function', () => {
-    const error = firstError([
+    const error = modelErrorOf([
       file('model/globals.py', "@template.function('masked')\ndef masked(c):\n    return c\n\n@template.filter\ndef shout(x):\n    return x\n"),
       file('o.yml', "cubes:\n  - name: o\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: \"{{ masked('id') }}\"\n        type: number\n"),
     ]);
     expect(error.message).toBe(
       "o.yml:6: uses the Python function 'masked' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
     );
-    const filterError = firstError([
+    const filterError = modelErrorOf([
       file('globals.py', '@template.filter\ndef shout(x):\n    return x\n'),
       file('o.yml', "cubes:\n  - name: o\n    sql_table: {{ 'x' | shout }}\n"),
     ]);
@@ -107,8 +98,8 @@ cubes:
   });
 
   it('names the file and line of a Jinja syntax error and of a missing import', () => {
-    expect(firstError([file('o.yml', 'cubes:\n  - name: o\n    sql_table: {{ t( }}\n')]).message).toMatch(/^o\.yml:3: Jinja error: syntax error/);
-    expect(firstError([file('o.yml', "{% import 'nope.jinja' as n %}\ncubes: []\n")]).message).toMatch(/^o\.yml:1: Jinja error: template not found/);
+    expect(modelErrorOf([file('o.yml', 'cubes:\n  - name: o\n    sql_table: {{ t( }}\n')]).message).toMatch(/^o\.yml:3: Jinja error: syntax error/);
+    expect(modelErrorOf([file('o.yml', "{% import 'nope.jinja' as n %}\ncubes: []\n")]).message).toMatch(/^o\.yml:1: Jinja error: template not found/);
   });
 
   it('keeps working after a template error (a fresh engine per file)', () => {
@@ -147,9 +138,9 @@ describe('JavaScript model files', () => {
       file('users.js', "const { table } = require('./lib/names');\ncube('users', { sql: `SELECT * FROM ${table}` });"),
     ]);
     expect(model.cubes.get('users')!.source.sql(recordingContext().ctx)).toBe('SELECT * FROM public/users');
-    expect(firstError([file('a.js', "require('child_process');")]).message).toMatch(/^a\.js: require\('child_process'\) is not allowed/);
-    expect(firstError([file('a.js', "require('../outside');")]).message).toBe("a.js: require('../outside') points outside the model folder");
-    expect(firstError([file('a.js', "require('./missing');")]).message).toBe("a.js: require('./missing'): no such model file");
+    expect(modelErrorOf([file('a.js', "require('child_process');")]).message).toMatch(/^a\.js: require\('child_process'\) is not allowed/);
+    expect(modelErrorOf([file('a.js', "require('../outside');")]).message).toBe("a.js: require('../outside') points outside the model folder");
+    expect(modelErrorOf([file('a.js', "require('./missing');")]).message).toBe("a.js: require('./missing'): no such model file");
   });
 
   it('waits for asyncModule definitions when loading asynchronously and says so when it cannot', async () => {
@@ -161,7 +152,7 @@ describe('JavaScript model files', () => {
     ];
     const model = await compileModelSourcesAsync(files);
     expect([...model.cubes.keys()]).toEqual(['a', 'b']);
-    expect(firstError(files).message).toBe('gen.js: asyncModule() needs the asynchronous loader (loadModel)');
+    expect(modelErrorOf(files).message).toBe('gen.js: asyncModule() needs the asynchronous loader (loadModel)');
   });
 
   it('accepts sql given as an arrow function, a function expression, or a function from a helper', () => {
@@ -194,7 +185,7 @@ cube('o', {
   });
 
   it('keeps line numbers of ES-module files unchanged by the import rewrite', () => {
-    const error = firstError([
+    const error = modelErrorOf([
       file('h.js', 'export const x = 1;'),
       file('o.js', "import {\n  x,\n} from './h';\n\ncube('o', {\n  sql_table: 't',\n  measures: {\n    bad: { type: 'sum' },\n  },\n});"),
     ]);
