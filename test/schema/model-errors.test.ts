@@ -217,7 +217,7 @@ describe('model errors name the file and the member', () => {
   it('reports a file that throws, naming the file', () => {
     const error = modelErrorOf([{ fileName: 'Broken.js', content: "throw new Error('boom');" }]);
     expect(error.file).toBe('Broken.js');
-    expect(error.message).toBe('Broken.js: throws while loading: boom');
+    expect(error.message).toBe('Broken.js:1: throws while loading: boom');
   });
 
   it('reports a file that cannot be parsed, with the position', () => {
