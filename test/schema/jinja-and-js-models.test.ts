@@ -74,6 +74,34 @@ cubes:
     ]);
   });
 
+  it('offers the standard Jinja filters and Python methods model files use', () => {
+    const model = loadModelFromSources([
+      file(
+        'o.yml',
+        `{%- set columns = {'status': 'string', 'amount': 'number'} -%}
+cubes:
+  - name: {{ "%s_%s" | format('sales', 'orders') }}
+    sql_table: {{ ['public', 'orders'] | join('.') | lower }}
+    dimensions:
+{%- for name, type in columns.items() %}
+      - name: {{ name | replace('-', '_') }}
+        sql: "{% raw %}{CUBE}{% endraw %}.{{ name }}"
+        type: {{ type | default('string') }}
+{%- endfor %}
+    measures:
+{%- for i in range(2) %}
+      - name: m{{ loop.index }}
+        type: count
+{%- endfor %}
+`,
+      ),
+    ]);
+    const cube = model.cubes.get('sales_orders')!;
+    expect(cube.source.sql(recordingContext().ctx)).toBe('public.orders');
+    expect([...cube.dimensions.keys(), ...cube.measures.keys()]).toEqual(['status', 'amount', 'm1', 'm2']);
+    expect(cube.dimensions.get('amount')!.sql(recordingContext().ctx)).toBe('"sales_orders".amount');
+  });
+
   it('loads a folder with Python helpers when no template calls them', () => {
     const model = loadModelFromSources([
       file('globals.py', "from cube import TemplateContext\ntemplate = TemplateContext()\n\n@template.function('masked')\ndef masked(c):\n    return c\n"),
