@@ -155,6 +155,16 @@ describe('model errors name the file and the member', () => {
       'Orders.js', 'Orders.m', /multi-stage members are not supported/,
     ],
     [
+      'member masking, which would otherwise show unmasked values',
+      [orders("measures: { m: { type: 'count', mask: 'x' } }")],
+      'Orders.js', 'Orders.m', /member masking is not supported \('mask'\)/,
+    ],
+    [
+      'a calendar cube',
+      [orders('calendar: true')],
+      'Orders.js', 'Orders', /calendar cubes are not supported/,
+    ],
+    [
       'a view including an unknown member',
       [USERS, { fileName: 'V.js', content: "view('V', { cubes: [{ join_path: Users, includes: ['nope'] }] });" }],
       'V.js', 'V.cubes.0', /Member 'nope' is included in 'V' but not defined in any cube/,
