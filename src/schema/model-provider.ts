@@ -31,7 +31,8 @@ export interface ModelProvider {
 }
 
 const DEFAULT_MAX_MODELS = 100;
-const APP_ID = /^[\w.:@-]{1,200}$/;
+/** An app id is only a cache key, never SQL: any non-empty string of sane length. */
+const APP_ID = /^[\s\S]{1,1000}$/;
 
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
