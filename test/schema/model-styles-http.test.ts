@@ -149,6 +149,26 @@ describe('model styles over HTTP, against their JS twins and hand-written SQL', 
     });
   });
 
+  it('/meta shows custom granularities, hierarchies and folders as Cube does', async () => {
+    const t = await createTestApp({ schemaPath: path.join(FIXTURES, 'real-styles', 'docs-yaml', 'model') });
+    try {
+      const res = await request(t.app).get('/cubejs-api/v1/meta').set('Authorization', tenant(1));
+      expect(res.status).toBe(200);
+      type MetaCube = { name: string; dimensions: { name: string; granularities?: unknown }[]; hierarchies: unknown[]; folders: unknown[] };
+      const cubes = res.body.cubes as MetaCube[];
+      const orders = cubes.find((c) => c.name === 'orders')!;
+      expect(orders.dimensions.find((d) => d.name === 'orders.created_at')!.granularities).toEqual([
+        { name: 'fiscal_quarter', title: 'Fiscal Quarter', interval: '3 months', offset: '1 month' },
+      ]);
+      expect(orders.dimensions.find((d) => d.name === 'orders.status')!.granularities).toBeUndefined();
+      expect(orders.hierarchies).toEqual([{ name: 'orders.order_status', title: 'Status and buyer city', levels: ['orders.status', 'users.city'], public: true }]);
+      const view = cubes.find((c) => c.name === 'orders_view')!;
+      expect(view.folders[0]).toEqual({ name: 'Revenue', members: ['orders_view.revenue', 'orders_view.average_order_value', 'orders_view.revenue_last_7_days'] });
+    } finally {
+      await t.close();
+    }
+  });
+
   it('COMPILE_CONTEXT: each tenant gets its own compiled model, and the Jinja and JS twins agree', async () => {
     const base = await createTestApp({ schemaPath: path.join(FIXTURES, 'yaml-only') });
     try {
