@@ -173,6 +173,38 @@ views:
     expect([...model.cubes.get('v')!.viewMembers!.keys()]).toEqual(['count', 'Base_status']);
   });
 
+  it('resolves YAML anchors, aliases and merge keys, the merged mapping\'s own keys winning', () => {
+    const model = loadModelFromSources([
+      yml(`cubes:
+  - name: orders
+    sql_table: public.orders
+    dimensions:
+      - &number_dim
+        name: id
+        sql: id
+        type: number
+        primary_key: true
+      - <<: *number_dim
+        name: user_id
+        sql: user_id
+        primary_key: false
+    measures:
+      - &money
+        name: total
+        sql: amount
+        type: sum
+        format: currency
+      - <<: *money
+        name: total_quantity
+        sql: quantity
+`),
+    ]);
+    const orders = model.cubes.get('orders')!;
+    expect(orders.dimensions.get('user_id')).toMatchObject({ type: 'number', primaryKey: false });
+    expect(orders.measures.get('total_quantity')).toMatchObject({ type: 'sum', format: 'currency' });
+    expect(orders.measures.get('total_quantity')!.sql!(recordingContext().ctx)).toBe('quantity');
+  });
+
   it('names the file, the line and the member of a YAML error', () => {
     const error = modelErrorOf([
       yml(`cubes:
