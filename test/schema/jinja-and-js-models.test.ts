@@ -111,19 +111,36 @@ cubes:
     expect([...model.cubes.keys()]).toEqual(['o']);
   });
 
-  it('refuses a template that calls a Python function, naming the .py file and the function', () => {
-    const error = modelErrorOf([
-      file('model/globals.py', "@template.function('masked')\ndef masked(c):\n    return c\n\n@template.filter\ndef shout(x):\n    return x\n"),
-      file('o.yml', "cubes:\n  - name: o\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: \"{{ masked('id') }}\"\n        type: number\n"),
-    ]);
-    expect(error.message).toBe(
-      "o.yml:6: uses the Python function 'masked' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
+  it('refuses a file whose Jinja calls a Python function, naming the .py file and the function', () => {
+    const errors: ModelError[] = [];
+    loadModelFromSources(
+      [
+        file('model/globals.py', "@template.function('masked')\ndef masked(c):\n    return c\n\n@template.filter\ndef shout(x):\n    return x\n"),
+        file('o.yml', "cubes:\n  - name: o\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: \"{{ masked('id') }}\"\n        type: number\n"),
+        file('p.yml', "cubes:\n  - name: p\n    sql_table: {{ 'x' | shout }}\n"),
+      ],
+      { errors },
     );
-    const filterError = modelErrorOf([
-      file('globals.py', '@template.filter\ndef shout(x):\n    return x\n'),
-      file('o.yml', "cubes:\n  - name: o\n    sql_table: {{ 'x' | shout }}\n"),
+    expect(errors.map((e) => e.message)).toEqual([
+      "o.yml:6: uses the Python function 'masked' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
+      "p.yml:3: uses the Python filter 'shout' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
     ]);
-    expect(filterError.message).toMatch(/^o\.yml:3: uses the Python filter 'shout' from globals\.py/);
+  });
+
+  it('loads everything that does not depend on Python and names each file it leaves out', () => {
+    const leftOut: ModelError[] = [];
+    const model = loadModelFromSources(
+      [
+        file('globals.py', "@template.function('dbt_model')\ndef dbt_model(n):\n    return n\n"),
+        file('a.yml', "{% set m = dbt_model('orders') %}\ncubes:\n  - name: a\n    sql_table: '{{ m.table }}'\n"),
+        file('b.yml', 'cubes:\n  - name: b\n    sql_table: public.b\n'),
+      ],
+      { onFileLeftOut: (e) => leftOut.push(e) },
+    );
+    expect([...model.cubes.keys()]).toEqual(['b']);
+    expect(leftOut.map((e) => e.message)).toEqual([
+      "a.yml:1: uses the Python function 'dbt_model' from globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
+    ]);
   });
 
   it('names the file and line of a Jinja syntax error and of a missing import', () => {

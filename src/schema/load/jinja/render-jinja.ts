@@ -87,8 +87,11 @@ function pythonHelperUse(content: string, helpers: readonly PythonHelper[]): { h
   return undefined;
 }
 
+/** A file that needs a Python helper: the loader leaves the file out (or, validating, reports it). */
+export class PythonHelperRefusal extends LocatedModelError {}
+
 function pythonRefusal(fileName: string, helper: PythonHelper, line: number | undefined): LocatedModelError {
-  return new LocatedModelError(
+  return new PythonHelperRefusal(
     `uses the Python ${helper.kind} '${helper.name}' from ${helper.file}, which Tessera cannot run; rewrite it as a Jinja macro`,
     { file: fileName, line },
   );
