@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ModelError } from '../../errors/engine-error.js';
+import { attempt } from '../build/read-helpers.js';
 import { buildModel } from '../build-model.js';
 import { builtinGlobalNames, evaluateModelFile, messageOf, type RawDefinition } from '../evaluate-model-file.js';
 import type { Model } from '../model.js';
@@ -53,17 +54,6 @@ interface Unit {
   readonly code: string;
   /** Definition and member lines (YAML entries, JS properties), to put a line on errors. */
   lines?: ReadonlyMap<string, number>;
-}
-
-/** Runs `fn`; with an error list, a ModelError is recorded instead of thrown. */
-function attempt<T>(errors: ModelError[] | undefined, fn: () => T): T | undefined {
-  if (!errors) return fn();
-  try {
-    return fn();
-  } catch (cause) {
-    errors.push(cause instanceof ModelError ? cause : new ModelError(messageOf(cause), {}, cause));
-    return undefined;
-  }
 }
 
 const relPathOf = (f: ModelSource) => (f.path ?? f.fileName).split(path.sep).join('/');
