@@ -10,15 +10,17 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import { createApiKeyAuthenticator } from '../operator/create-api-key-authenticator.js';
 import { migrateOperatorSchema } from '../operator/migrate-operator-schema.js';
-import { loadModel } from '../schema/load-model.js';
+import { createModelProvider } from '../schema/model-provider.js';
 import type { AppDeps } from './app-deps.js';
 
 export async function createAppDeps(args: { config: Config; db: Database; logger: Logger }): Promise<AppDeps> {
   const { config, db, logger } = args;
-  const model = await loadModel(config.schemaPath);
+  // A model that reads COMPILE_CONTEXT is compiled per caller (issue 11); `model` is then the context-free compile.
+  const models = await createModelProvider(config.schemaPath, { contextToAppId: config.hooks.contextToAppId });
+  const model = models.base;
   await migrateOperatorSchema(db.knex, { schema: config.operator.metaSchema });
   const apiKeys =
     config.operator.authMode === 'none' ? undefined : createApiKeyAuthenticator({ config, knex: db.knex, logger });
   const authenticate = createAuthenticator(config, { apiKeys });
-  return Object.freeze({ config, model, db, logger, authenticate });
+  return Object.freeze({ config, model, db, logger, authenticate, ...(models.perContext ? { modelFor: models.modelFor } : {}) });
 }

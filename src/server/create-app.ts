@@ -11,6 +11,8 @@ import { createQueryRateLimiter } from '../operator/create-query-rate-limiter.js
 import { createOperatorRouter } from '../operator/operator-router.js';
 import type { AppDeps } from './app-deps.js';
 import { createCubeRouter } from './cube-router.js';
+import { perContextRouter } from './per-context-router.js';
+import type { Model } from '../schema/model.js';
 import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
 import { requestIdMiddleware, requestIdOf } from './request-id.js';
@@ -82,11 +84,14 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(express.json({ limit: '1mb' }));
   // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
-  const policies = createQueryPolicies(deps.config, deps.model);
-  app.use(
-    '/cubejs-api/v1',
-    createCubeRouter(deps, { afterAuth: [createQueryRateLimiter(deps)], policies, visibleMembers: policies.visibleMembers }),
-  );
+  const limiter = createQueryRateLimiter(deps);
+  const cubeRouterFor = (model: Model) => {
+    const modelDeps = model === deps.model ? deps : Object.freeze({ ...deps, model });
+    const policies = createQueryPolicies(deps.config, model);
+    return createCubeRouter(modelDeps, { afterAuth: [limiter], policies, visibleMembers: policies.visibleMembers });
+  };
+  // A COMPILE_CONTEXT model answers each caller from the model compiled for its context.
+  app.use('/cubejs-api/v1', deps.modelFor ? perContextRouter(deps, deps.modelFor, cubeRouterFor) : cubeRouterFor(deps.model));
   app.use('/api', createOperatorRouter(deps));
 
   app.use((_req: Request, _res: Response, next: (err?: unknown) => void) => {

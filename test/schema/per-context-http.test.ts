@@ -84,3 +84,35 @@ describe('per-tenant compiled models over HTTP', () => {
     expect(compiled.length).toBe(before);
   });
 });
+
+describe("Tessera's own app with a COMPILE_CONTEXT model and contextToAppId in the config file", () => {
+  it('answers each tenant from its own compiled model', async () => {
+    const t = await createTestApp({
+      schemaPath: FIXTURE,
+      configFile: { name: 'tessera.config.mjs', source: 'export default { contextToAppId: ({ securityContext }) => `T${securityContext.tenant_id}` };' },
+    });
+    try {
+      expect(t.deps.modelFor).toBeDefined();
+      for (const tenant of [3, 4]) {
+        const res = await request(t.app)
+          .post('/cubejs-api/v1/load')
+          .set('Authorization', signToken({ tenant_id: tenant, plan: 'free' }))
+          .send({ query: { measures: ['orders.count'], dimensions: ['orders.tenant_label'] } });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM orders WHERE tenant_id = $1', [tenant]);
+        expect(res.body.data).toEqual([{ 'orders.tenant_label': `tenant_${tenant}`, 'orders.count': rows[0]!.n }]);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('leaves a model without COMPILE_CONTEXT on the one shared model', async () => {
+    const t = await createTestApp();
+    try {
+      expect(t.deps.modelFor).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+});
