@@ -19,6 +19,7 @@ import { ConfigError, ModelError } from '../errors/engine-error.js';
 import { createApp } from '../server/create-app.js';
 import { createAppDeps } from '../server/create-app-deps.js';
 import { createLogger } from '../server/create-logger.js';
+import { createModelProvider } from '../schema/model-provider.js';
 import { watchModel } from '../schema/watch-model.js';
 
 const HELP = `Usage: tessera <command> [options]
@@ -130,9 +131,14 @@ async function serve(): Promise<number> {
     if (!config.production) {
       watchModel(config.schemaPath, {
         currentVersion: deps.model.version,
-        onReload: (model) => {
-          app = createApp(Object.freeze({ ...deps, model }));
-          logger.info({ version: model.version }, 'model reloaded');
+        // A fresh provider, so that models compiled per COMPILE_CONTEXT are rebuilt too.
+        onReload: () => {
+          createModelProvider(config.schemaPath, { contextToAppId: config.hooks.contextToAppId })
+            .then((models) => {
+              app = createApp(Object.freeze({ ...deps, model: models.base, modelFor: models.perContext ? models.modelFor : undefined }));
+              logger.info({ version: models.base.version }, 'model reloaded');
+            })
+            .catch((err: unknown) => logger.error({ err }, 'model not reloaded; the last good model keeps serving'));
         },
         onError: (errors) => logger.error({ errors: errors.map((e) => e.message) }, 'model not reloaded; the last good model keeps serving'),
       });
