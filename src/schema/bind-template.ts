@@ -197,20 +197,12 @@ export function bindSqlTemplate(value: unknown, scope: TemplateScope): SqlTempla
   if (!(raw instanceof RawTemplate)) {
     throw new ModelError(`sql must be a string or a template literal, got ${typeof raw}`, whereOf(scope));
   }
-  let resolvers: Resolver[];
-  try {
-    resolvers = raw.params.map((name) => sqlResolver(name, scope));
-  } catch (cause) {
-    throw rethrowWithWhere(cause, scope);
-  }
-  const { fn } = raw;
-  return (ctx) => toSqlText(fn(...resolvers.map((resolve) => resolve(ctx))));
+  const render = renderWith(raw, scope);
+  return (ctx) => toSqlText(render(ctx));
 }
 
-/** A wrapped object value (`refresh_key: {sql: …}`) → `(ctx) => object`, its templates rendered per query. */
-export function bindObjectTemplate(raw: unknown, scope: TemplateScope): (ctx: SqlRenderContext) => unknown {
-  if (typeof raw === 'function') raw = rawFromFunction(raw, scope);
-  if (!(raw instanceof RawTemplate)) return () => raw;
+/** A template's function with each parameter resolved once, now, for the given scope. */
+function renderWith(raw: RawTemplate, scope: TemplateScope): (ctx: SqlRenderContext) => unknown {
   let resolvers: Resolver[];
   try {
     resolvers = raw.params.map((name) => sqlResolver(name, scope));
@@ -219,6 +211,12 @@ export function bindObjectTemplate(raw: unknown, scope: TemplateScope): (ctx: Sq
   }
   const { fn } = raw;
   return (ctx) => fn(...resolvers.map((resolve) => resolve(ctx)));
+}
+
+/** A wrapped object value (`refresh_key: {sql: …}`) → `(ctx) => object`, its templates rendered per query. */
+export function bindObjectTemplate(value: unknown, scope: TemplateScope): (ctx: SqlRenderContext) => unknown {
+  const raw = typeof value === 'function' ? rawFromFunction(value, scope) : value;
+  return raw instanceof RawTemplate ? renderWith(raw, scope) : () => raw;
 }
 
 /** Renders a value computed by a template as SQL text (strings, numbers, member references). */

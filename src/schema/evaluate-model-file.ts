@@ -7,6 +7,7 @@ import vm from 'node:vm';
 import { ModelError } from '../errors/engine-error.js';
 import { RawTemplate } from './raw-template.js';
 import { IMPORT_DEFAULT_HOOK, IMPORT_HOOK } from './load/js/es-modules.js';
+import { LocatedModelError } from './load/located-error.js';
 import { TEMPLATE_HOOK, type TemplateSite } from './transpile-model-file.js';
 
 const EVALUATION_TIMEOUT_MS = 15_000;
@@ -28,6 +29,15 @@ export function builtinGlobalNames(): string[] {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawTemplate);
+}
+
+/** The line of a JS model file a thrown error points at (generated YAML code has no lines worth naming). */
+function thrownAtLine(fileName: string, cause: unknown): number | undefined {
+  if (!/\.(js|mjs|cjs)$/.test(fileName)) return undefined;
+  const stack = typeof cause === 'object' && cause !== null ? String((cause as { stack?: unknown }).stack ?? '') : '';
+  const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${escaped}:(\\d+)`).exec(stack);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The message of an error from any realm (errors thrown inside `vm` are not host `Error`s). */
@@ -116,7 +126,7 @@ export function evaluateModelFile(
     new vm.Script(code, { filename: fileName }).runInContext(context, { timeout: EVALUATION_TIMEOUT_MS });
   } catch (cause) {
     if (cause instanceof ModelError) throw cause;
-    throw new ModelError(`throws while loading: ${messageOf(cause)}`, { file: fileName }, cause);
+    throw new LocatedModelError(`throws while loading: ${messageOf(cause)}`, { file: fileName, line: thrownAtLine(fileName, cause) }, cause);
   }
   return found;
 }

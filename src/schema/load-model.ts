@@ -18,6 +18,8 @@ export interface LoadOptions {
   readonly compileContext?: CompileContext;
   /** Collect every error here instead of stopping at the first (`tessera validate`). */
   readonly errors?: ModelError[];
+  /** Receives each file left out because its Jinja uses a Python helper (default: a process warning). */
+  readonly onFileLeftOut?: (error: ModelError) => void;
 }
 
 /** Files of a model folder: model files, Jinja macros, Python helpers. Other files are not model files. */

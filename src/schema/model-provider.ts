@@ -31,7 +31,8 @@ export interface ModelProvider {
 }
 
 const DEFAULT_MAX_MODELS = 100;
-const APP_ID = /^[\w.:@-]{1,200}$/;
+/** An app id is only a cache key, never SQL: any non-empty string of sane length. */
+const APP_ID = /^[\s\S]{1,1000}$/;
 
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
@@ -51,9 +52,17 @@ function defaultAppId(securityContext: SecurityContext): string {
 
 /** A provider over already-read model files (the watcher reloads by building a new one). */
 export async function createModelProviderFromSources(sources: readonly ModelSource[], options: ModelProviderOptions = {}): Promise<ModelProvider> {
-  const base = await compileModelSourcesAsync(sources);
   const perContext = sources.some((s) => readsCompileContext(s.content));
-  if (!perContext) return Object.freeze({ base, perContext, modelFor: async () => base });
+  if (!perContext) {
+    const base = await compileModelSourcesAsync(sources);
+    return Object.freeze({ base, perContext, modelFor: async () => base });
+  }
+  // Like Cube, a per-context model need not compile without a context (`COMPILE_CONTEXT.securityContext.tenant.toLowerCase()`):
+  // then the base model is empty, which answers nothing, and each tenant's compile reports its own errors.
+  const base = await compileModelSourcesAsync(sources).catch((cause: unknown) => {
+    if (cause instanceof ModelError) return Object.freeze({ cubes: new Map(), version: undefined }) as Model;
+    throw cause;
+  });
 
   const compiled = new LRUCache<string, Promise<Model>>({ max: options.maxCompiledModels ?? DEFAULT_MAX_MODELS });
   const appIdOf = async (securityContext: SecurityContext): Promise<string> => {

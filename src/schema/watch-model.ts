@@ -5,6 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { ModelError } from '../errors/engine-error.js';
+import { PythonHelperRefusal } from './load/jinja/render-jinja.js';
 import { loadModel } from './load-model.js';
 import type { Model } from './model.js';
 
@@ -36,10 +37,12 @@ export function watchModel(dir: string, options: ModelWatchOptions): ModelWatche
     try {
       const model = await loadModel(dir, { errors });
       if (closed) return;
-      if (errors.length > 0) {
+      // As at start-up, a file that needs Python is left out by name; any other error keeps the last good model.
+      if (errors.some((e) => !(e instanceof PythonHelperRefusal))) {
         options.onError(errors);
         return;
       }
+      for (const e of errors) process.emitWarning(`${e.message}; this file is not loaded`);
       if (model.version === version) return;
       version = model.version;
       options.onReload(model);

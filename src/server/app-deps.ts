@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
-import type { Model } from '../schema/model.js';
+import type { Model, SecurityContext } from '../schema/model.js';
 import type { AuthResult } from '../auth/auth-result.js';
 import type { ResultCache } from '../cache/create-result-cache.js';
 import type { Metrics } from '../metrics/create-metrics.js';
@@ -22,6 +22,8 @@ export type Authenticate = (req: AuthRequest) => Promise<AuthResult>;
 export interface AppDeps {
   readonly config: Config;
   readonly model: Model;
+  /** Set when the model reads COMPILE_CONTEXT: the model compiled for a caller's security context. */
+  readonly modelFor?: ((securityContext: SecurityContext) => Promise<Model>) | undefined;
   readonly db: Database;
   readonly logger: Logger;
   readonly authenticate: Authenticate;

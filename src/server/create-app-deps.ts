@@ -10,7 +10,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import { createApiKeyAuthenticator } from '../operator/create-api-key-authenticator.js';
 import { migrateOperatorSchema } from '../operator/migrate-operator-schema.js';
-import { loadModel } from '../schema/load-model.js';
+import { createModelProvider } from '../schema/model-provider.js';
 import type { AppDeps } from './app-deps.js';
 import { createResultCache } from '../cache/create-result-cache.js';
 import { createMetrics } from '../metrics/create-metrics.js';
@@ -19,7 +19,9 @@ import type { Model } from '../schema/model.js';
 
 export async function createAppDeps(args: { config: Config; db: Database; logger: Logger; model?: Model }): Promise<AppDeps> {
   const { config, logger } = args;
-  const model = args.model ?? (await loadModel(config.schemaPath));
+  // A model that reads COMPILE_CONTEXT is compiled per caller (issue 11); `model` is then the context-free compile.
+  const models = args.model ? undefined : await createModelProvider(config.schemaPath, { contextToAppId: config.hooks.contextToAppId });
+  const model = args.model ?? (models as NonNullable<typeof models>).base;
   // Statements are timed under the cache, so /metrics and Server-Timing count only what reached PostgreSQL.
   const metrics = createMetrics({ db: args.db });
   const observed = instrumentDatabase(args.db, metrics);
@@ -29,5 +31,5 @@ export async function createAppDeps(args: { config: Config; db: Database; logger
   const apiKeys =
     config.operator.authMode === 'none' ? undefined : createApiKeyAuthenticator({ config, knex: db.knex, logger });
   const authenticate = createAuthenticator(config, { apiKeys });
-  return Object.freeze({ config, model, db, logger, authenticate, resultCache, metrics });
+  return Object.freeze({ config, model, db, logger, authenticate, resultCache, metrics, ...(models?.perContext ? { modelFor: models.modelFor } : {}) });
 }

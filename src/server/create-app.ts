@@ -14,6 +14,8 @@ import { createQueryRateLimiter } from '../operator/create-query-rate-limiter.js
 import { createOperatorRouter } from '../operator/operator-router.js';
 import type { AppDeps } from './app-deps.js';
 import { createCubeRouter } from './cube-router.js';
+import { perContextRouter } from './per-context-router.js';
+import type { Model } from '../schema/model.js';
 import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
 import { createRequestGuard } from './request-guard.js';
@@ -114,22 +116,20 @@ export function createApp(appDeps: AppDeps): express.Express {
   app.use('/cubejs-api/v1', requestTimingMiddleware, auditMiddleware(audit, { kind: 'data', claimValues }));
   app.use('/api', auditMiddleware(audit, { kind: 'operator', claimValues }));
   // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
-  const policies = createQueryPolicies(deps.config, deps.model);
   if (securityOf(deps.config).missingClaims === 'matchAll') {
     deps.logger.warn(
       'missingClaims is matchAll: a row filter whose security context claims are missing matches every row, as in Cube',
     );
   }
-  app.use(
-    '/cubejs-api/v1',
-    jsonBody,
-    createCubeRouter(deps, {
-      afterAuth: [createQueryRateLimiter(deps), createRequestGuard(deps.config)],
-      policies,
-      visibleMembers: policies.visibleMembers,
-      anonymousLimiter: createAnonymousRateLimiter(deps),
-    }),
-  );
+  const afterAuth = [createQueryRateLimiter(deps), createRequestGuard(deps.config)];
+  const anonymousLimiter = createAnonymousRateLimiter(deps);
+  const cubeRouterFor = (model: Model) => {
+    const modelDeps = model === deps.model ? deps : Object.freeze({ ...deps, model });
+    const policies = createQueryPolicies(deps.config, model);
+    return createCubeRouter(modelDeps, { afterAuth, policies, visibleMembers: policies.visibleMembers, anonymousLimiter });
+  };
+  // A COMPILE_CONTEXT model answers each caller from the model compiled for its context.
+  app.use('/cubejs-api/v1', jsonBody, deps.modelFor ? perContextRouter(deps, deps.modelFor, cubeRouterFor) : cubeRouterFor(deps.model));
   app.use('/api', createExplainRouter(deps));
   app.use('/api', createOperatorRouter(deps));
 

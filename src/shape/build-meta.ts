@@ -1,7 +1,7 @@
 /**
  * /meta: the cubes and the members a caller may see, in Cube's shape.
  */
-import type { Cube, Member, Model } from '../schema/model.js';
+import type { Cube, Dimension, Member, Model } from '../schema/model.js';
 
 /**
  * Cube's JoinGraph.connectedComponents: cubes that declare joins are visited in model order, each
@@ -87,6 +87,7 @@ export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes:
     const dimensions = [...cube.dimensions.values()].filter(shows).map((d) => ({
       ...common(d, cube),
       type: d.type,
+      ...granularitiesOf(d),
       suggestFilterValues: true,
       primaryKey: d.primaryKey,
       ...aliasMember(cube, d.name),
@@ -105,10 +106,24 @@ export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes:
       measures,
       dimensions,
       segments,
-      hierarchies: [],
-      folders: [],
-      nestedFolders: [],
+      ...hierarchiesAndFolders(cube),
     });
   }
   return { cubes };
+}
+
+/** A time dimension's custom granularities, as Cube's /meta lists them. */
+function granularitiesOf(d: Dimension): { granularities?: unknown[] } {
+  if (!d.granularities) return {};
+  return { granularities: [...d.granularities.values()].map((g) => ({ name: g.name, title: g.title, interval: g.interval, offset: g.offset, origin: g.origin })) };
+}
+
+/** `hierarchies` (named `cube.hierarchy`) and a view's `folders` with qualified member names, as Cube shows them. */
+function hierarchiesAndFolders(cube: Cube): { hierarchies: unknown[]; folders: unknown[]; nestedFolders: unknown[] } {
+  const folders = (cube.folders ?? []).map((f) => ({ name: f.name, members: f.members.map((m) => `${cube.name}.${m}`) }));
+  return {
+    hierarchies: (cube.hierarchies ?? []).map((h) => ({ name: `${cube.name}.${h.name}`, title: h.title, levels: [...h.levels], public: h.public })),
+    folders,
+    nestedFolders: folders,
+  };
 }

@@ -49,6 +49,15 @@ describe('tessera validate', () => {
     }
   });
 
+  it('compiles a COMPILE_CONTEXT model with the context given by --context', async () => {
+    const folder = path.join(ROOT, 'test', 'fixtures', 'models', 'compile-context');
+    expect((await run([folder, '--context', '{"tenant_id": 2, "plan": "enterprise"}'])).code).toBe(0);
+    const unsafe = await run(['--context', '{"tenant_id": "2; DROP TABLE orders"}', folder]);
+    expect(unsafe.code).toBe(1);
+    expect(unsafe.err[0]).toMatch(/orders\.yml:2: COMPILE_CONTEXT\.securityContext\.tenant_id is not a plain identifier or number/);
+    expect((await run([folder, '--context', '[1]'])).code).toBe(2);
+  });
+
   it('reports a folder that does not exist', async () => {
     const { code, err } = await run(['/nonexistent/tessera-model']);
     expect(code).toBe(1);

@@ -3,19 +3,10 @@ import { ModelError } from '../../src/errors/engine-error.js';
 import { loadModelFromSources, type ModelSource } from '../../src/schema/load-model.js';
 import { compileModelSourcesAsync } from '../../src/schema/load/compile-sources.js';
 import { compileContextOf } from '../../src/schema/load/compile-context.js';
+import { modelErrorOf } from './model-error-of.js';
 import { recordingContext } from './recording-context.js';
 
 const file = (fileName: string, content: string): ModelSource => ({ fileName, content });
-
-function firstError(files: readonly ModelSource[]): ModelError {
-  try {
-    loadModelFromSources(files);
-  } catch (error) {
-    if (error instanceof ModelError) return error;
-    throw error;
-  }
-  throw new Error('expected a ModelError');
-}
 
 describe('Jinja in YAML model files', () => {
   const macros = file(
@@ -83,6 +74,35 @@ cubes:
     ]);
   });
 
+  it('offers the standard Jinja filters and Python methods model files use', () => {
+    const model = loadModelFromSources([
+      file(
+        'o.yml',
+        `{%- set columns = {'status': 'string', 'amount': 'number'} -%}
+cubes:
+  - name: {{ "%s_%s" | format('sales', 'orders') }}
+    sql_table: {{ ['public', 'orders'] | join('.') | lower }}
+    dimensions:
+{%- for name, type in columns.items() %}
+      - name: {{ name | replace('-', '_') }}
+        sql: "{% raw %}{CUBE}{% endraw %}.{{ name }}"
+        type: {{ type | default('string') }}
+{%- endfor %}
+    measures:
+{%- for i in range(2) %}
+      - name: m{{ loop.index }}
+        type: count
+{%- endfor %}
+`,
+      ),
+    ]);
+    const cube = model.cubes.get('sales_orders')!;
+    expect(cube.source.sql(recordingContext().ctx)).toBe('public.orders');
+    // minijinja iterates a dict in key order, where Python keeps insertion order.
+    expect([...cube.dimensions.keys(), ...cube.measures.keys()]).toEqual(['amount', 'status', 'm1', 'm2']);
+    expect(cube.dimensions.get('amount')!.sql(recordingContext().ctx)).toBe('"sales_orders".amount');
+  });
+
   it('loads a folder with Python helpers when no template calls them', () => {
     const model = loadModelFromSources([
       file('globals.py', "from cube import TemplateContext\ntemplate = TemplateContext()\n\n@template.function('masked')\ndef masked(c):\n    return c\n"),
@@ -91,24 +111,41 @@ cubes:
     expect([...model.cubes.keys()]).toEqual(['o']);
   });
 
-  it('refuses a template that calls a Python function, naming the .py file and the function', () => {
-    const error = firstError([
-      file('model/globals.py', "@template.function('masked')\ndef masked(c):\n    return c\n\n@template.filter\ndef shout(x):\n    return x\n"),
-      file('o.yml', "cubes:\n  - name: o\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: \"{{ masked('id') }}\"\n        type: number\n"),
-    ]);
-    expect(error.message).toBe(
-      "o.yml:6: uses the Python function 'masked' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
+  it('refuses a file whose Jinja calls a Python function, naming the .py file and the function', () => {
+    const errors: ModelError[] = [];
+    loadModelFromSources(
+      [
+        file('model/globals.py', "@template.function('masked')\ndef masked(c):\n    return c\n\n@template.filter\ndef shout(x):\n    return x\n"),
+        file('o.yml', "cubes:\n  - name: o\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: \"{{ masked('id') }}\"\n        type: number\n"),
+        file('p.yml', "cubes:\n  - name: p\n    sql_table: {{ 'x' | shout }}\n"),
+      ],
+      { errors },
     );
-    const filterError = firstError([
-      file('globals.py', '@template.filter\ndef shout(x):\n    return x\n'),
-      file('o.yml', "cubes:\n  - name: o\n    sql_table: {{ 'x' | shout }}\n"),
+    expect(errors.map((e) => e.message)).toEqual([
+      "o.yml:6: uses the Python function 'masked' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
+      "p.yml:3: uses the Python filter 'shout' from model/globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
     ]);
-    expect(filterError.message).toMatch(/^o\.yml:3: uses the Python filter 'shout' from globals\.py/);
+  });
+
+  it('loads everything that does not depend on Python and names each file it leaves out', () => {
+    const leftOut: ModelError[] = [];
+    const model = loadModelFromSources(
+      [
+        file('globals.py', "@template.function('dbt_model')\ndef dbt_model(n):\n    return n\n"),
+        file('a.yml', "{% set m = dbt_model('orders') %}\ncubes:\n  - name: a\n    sql_table: '{{ m.table }}'\n"),
+        file('b.yml', 'cubes:\n  - name: b\n    sql_table: public.b\n'),
+      ],
+      { onFileLeftOut: (e) => leftOut.push(e) },
+    );
+    expect([...model.cubes.keys()]).toEqual(['b']);
+    expect(leftOut.map((e) => e.message)).toEqual([
+      "a.yml:1: uses the Python function 'dbt_model' from globals.py, which Tessera cannot run; rewrite it as a Jinja macro",
+    ]);
   });
 
   it('names the file and line of a Jinja syntax error and of a missing import', () => {
-    expect(firstError([file('o.yml', 'cubes:\n  - name: o\n    sql_table: {{ t( }}\n')]).message).toMatch(/^o\.yml:3: Jinja error: syntax error/);
-    expect(firstError([file('o.yml', "{% import 'nope.jinja' as n %}\ncubes: []\n")]).message).toMatch(/^o\.yml:1: Jinja error: template not found/);
+    expect(modelErrorOf([file('o.yml', 'cubes:\n  - name: o\n    sql_table: {{ t( }}\n')]).message).toMatch(/^o\.yml:3: Jinja error: syntax error/);
+    expect(modelErrorOf([file('o.yml', "{% import 'nope.jinja' as n %}\ncubes: []\n")]).message).toMatch(/^o\.yml:1: Jinja error: template not found/);
   });
 
   it('keeps working after a template error (a fresh engine per file)', () => {
@@ -147,9 +184,9 @@ describe('JavaScript model files', () => {
       file('users.js', "const { table } = require('./lib/names');\ncube('users', { sql: `SELECT * FROM ${table}` });"),
     ]);
     expect(model.cubes.get('users')!.source.sql(recordingContext().ctx)).toBe('SELECT * FROM public/users');
-    expect(firstError([file('a.js', "require('child_process');")]).message).toMatch(/^a\.js: require\('child_process'\) is not allowed/);
-    expect(firstError([file('a.js', "require('../outside');")]).message).toBe("a.js: require('../outside') points outside the model folder");
-    expect(firstError([file('a.js', "require('./missing');")]).message).toBe("a.js: require('./missing'): no such model file");
+    expect(modelErrorOf([file('a.js', "require('child_process');")]).message).toMatch(/^a\.js: require\('child_process'\) is not allowed/);
+    expect(modelErrorOf([file('a.js', "require('../outside');")]).message).toBe("a.js: require('../outside') points outside the model folder");
+    expect(modelErrorOf([file('a.js', "require('./missing');")]).message).toBe("a.js: require('./missing'): no such model file");
   });
 
   it('waits for asyncModule definitions when loading asynchronously and says so when it cannot', async () => {
@@ -161,7 +198,7 @@ describe('JavaScript model files', () => {
     ];
     const model = await compileModelSourcesAsync(files);
     expect([...model.cubes.keys()]).toEqual(['a', 'b']);
-    expect(firstError(files).message).toBe('gen.js: asyncModule() needs the asynchronous loader (loadModel)');
+    expect(modelErrorOf(files).message).toBe('gen.js: asyncModule() needs the asynchronous loader (loadModel)');
   });
 
   it('accepts sql given as an arrow function, a function expression, or a function from a helper', () => {
@@ -194,7 +231,7 @@ cube('o', {
   });
 
   it('keeps line numbers of ES-module files unchanged by the import rewrite', () => {
-    const error = firstError([
+    const error = modelErrorOf([
       file('h.js', 'export const x = 1;'),
       file('o.js', "import {\n  x,\n} from './h';\n\ncube('o', {\n  sql_table: 't',\n  measures: {\n    bad: { type: 'sum' },\n  },\n});"),
     ]);

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ModelError } from '../../src/errors/engine-error.js';
+import { modelErrorOf } from './model-error-of.js';
 import { LocatedModelError } from '../../src/schema/load/located-error.js';
-import { loadModel, loadModelFromSources, type ModelSource } from '../../src/schema/load-model.js';
-
-function modelError(files: readonly ModelSource[]): ModelError {
-  try {
-    loadModelFromSources(files);
-  } catch (error) {
-    if (error instanceof ModelError) return error;
-    throw error;
-  }
-  throw new Error('expected a ModelError');
-}
+import { loadModel, type ModelSource } from '../../src/schema/load-model.js';
 
 /** A one-file model: `Orders.js` with a source, a primary key and the given extra definition text. */
 function orders(extra: string): ModelSource {
@@ -165,6 +155,16 @@ describe('model errors name the file and the member', () => {
       'Orders.js', 'Orders.m', /multi-stage members are not supported/,
     ],
     [
+      'member masking, which would otherwise show unmasked values',
+      [orders("measures: { m: { type: 'count', mask: 'x' } }")],
+      'Orders.js', 'Orders.m', /member masking is not supported \('mask'\)/,
+    ],
+    [
+      'a calendar cube',
+      [orders('calendar: true')],
+      'Orders.js', 'Orders', /calendar cubes are not supported/,
+    ],
+    [
       'a view including an unknown member',
       [USERS, { fileName: 'V.js', content: "view('V', { cubes: [{ join_path: Users, includes: ['nope'] }] });" }],
       'V.js', 'V.cubes.0', /Member 'nope' is included in 'V' but not defined in any cube/,
@@ -215,7 +215,7 @@ describe('model errors name the file and the member', () => {
       'Orders.js', 'Orders.accessPolicy.0', /rowLevel\.filters\.0\.member nope cannot be resolved/,
     ],
   ])('reports %s', (_name, files, file, member, message) => {
-    const error = modelError(files);
+    const error = modelErrorOf(files);
     expect(error.file).toBe(file);
     expect(error.member).toBe(member);
     expect(error.message).toMatch(message);
@@ -225,19 +225,19 @@ describe('model errors name the file and the member', () => {
   });
 
   it('reports a file that throws, naming the file', () => {
-    const error = modelError([{ fileName: 'Broken.js', content: "throw new Error('boom');" }]);
+    const error = modelErrorOf([{ fileName: 'Broken.js', content: "throw new Error('boom');" }]);
     expect(error.file).toBe('Broken.js');
-    expect(error.message).toBe('Broken.js: throws while loading: boom');
+    expect(error.message).toBe('Broken.js:1: throws while loading: boom');
   });
 
   it('reports a file that cannot be parsed, with the position', () => {
-    const error = modelError([{ fileName: 'Broken.js', content: "cube('X', {" }]);
+    const error = modelErrorOf([{ fileName: 'Broken.js', content: "cube('X', {" }]);
     expect(error.file).toBe('Broken.js');
     expect(error.message).toMatch(/^Broken\.js: cannot be parsed: Unexpected token \(1:11\)$/);
   });
 
   it('reports a cube name that is not an identifier', () => {
-    const error = modelError([{ fileName: 'Bad.js', content: "cube('my cube', { sql_table: 'x' });" }]);
+    const error = modelErrorOf([{ fileName: 'Bad.js', content: "cube('my cube', { sql_table: 'x' });" }]);
     expect(error.message).toBe('Bad.js: cube() needs a name that is an identifier, got "my cube"');
   });
 

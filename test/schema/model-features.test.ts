@@ -333,7 +333,7 @@ describe('file scope', () => {
 
   it('does not give model files the file system or process', () => {
     expect(() => load(file('R.js', "require('fs');"))).toThrow("R.js: require('fs') is not allowed");
-    expect(() => load(file('P.js', 'process.exit(1);'))).toThrow('P.js: throws while loading: process is not defined');
+    expect(() => load(file('P.js', 'process.exit(1);'))).toThrow('P.js:1: throws while loading: process is not defined');
   });
 });
 

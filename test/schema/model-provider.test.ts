@@ -65,6 +65,15 @@ describe('models compiled per COMPILE_CONTEXT', () => {
     expect(sourceOf(again)).toBe(sourceOf(one));
   });
 
+  it('starts with an empty base model when the folder only compiles with a context, as Cube compiles on first request', async () => {
+    const provider = await createModelProviderFromSources([
+      { fileName: 'o.js', content: "const t = COMPILE_CONTEXT.securityContext.tenant.toLowerCase();\ncube(`orders_${t}`, { sql_table: `${t}.orders` });" },
+    ]);
+    expect(provider.base.cubes.size).toBe(0);
+    const model = await provider.modelFor({ tenant: 'ACME' });
+    expect([...model.cubes.keys()]).toEqual(['orders_acme']);
+  });
+
   it('refuses a context whose COMPILE_CONTEXT values cannot be written into SQL, and a bad app id', async () => {
     const provider = await createModelProvider(path.join(FIXTURES, 'compile-context'));
     const error = await provider.modelFor({ tenant_id: '1 OR 1 = 1' }).catch((e: unknown) => e);

@@ -124,6 +124,25 @@ describe('model styles over HTTP, against their JS twins and hand-written SQL', 
         `SELECT u.city, count(*)::text AS n, count(DISTINCT o.user_id)::text AS d FROM orders o JOIN users u ON u.id = o.user_id GROUP BY u.city ORDER BY u.city LIMIT 5`,
       );
       expect(rows.map((r) => [r['users.city'], r['orders.count'], r['orders.distinct_users']])).toEqual(expected.map((r) => [r.city, r.n, r.d]));
+      // The query its amount_by_day pre-aggregation would serve in Cube: answered from the source table, same rows.
+      const rollupRows = await sameOverHttp(
+        styled,
+        twin,
+        {
+          measures: ['orders.count', 'orders.total_amount'],
+          dimensions: ['orders.status'],
+          timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-05-01', '2024-05-02'] }],
+          order: [['orders.created_at.day', 'asc'], ['orders.status', 'asc']],
+        },
+        tenant(5),
+      );
+      const { rows: daily } = await db.query<{ d: string; status: string; n: string; t: string }>(
+        `SELECT to_char(date_trunc('day', created_at), 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS d, status, count(*)::text AS n, sum(amount)::text AS t
+           FROM orders WHERE created_at >= '2024-05-01' AND created_at < '2024-05-03' GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      expect(rollupRows.map((r) => [r['orders.created_at.day'], r['orders.status'], r['orders.count'], r['orders.total_amount']])).toEqual(
+        daily.map((r) => [r.d, r.status, r.n, r.t]),
+      );
       await sameOverHttp(
         styled,
         twin,
@@ -147,6 +166,26 @@ describe('model styles over HTTP, against their JS twins and hand-written SQL', 
       );
       expect(rows.map((r) => [r['orders.created_at.month'], r['orders.count']])).toEqual(expected.map((r) => [r.m, r.n]));
     });
+  });
+
+  it('/meta shows custom granularities, hierarchies and folders as Cube does', async () => {
+    const t = await createTestApp({ schemaPath: path.join(FIXTURES, 'real-styles', 'docs-yaml', 'model') });
+    try {
+      const res = await request(t.app).get('/cubejs-api/v1/meta').set('Authorization', tenant(1));
+      expect(res.status).toBe(200);
+      type MetaCube = { name: string; dimensions: { name: string; granularities?: unknown }[]; hierarchies: unknown[]; folders: unknown[] };
+      const cubes = res.body.cubes as MetaCube[];
+      const orders = cubes.find((c) => c.name === 'orders')!;
+      expect(orders.dimensions.find((d) => d.name === 'orders.created_at')!.granularities).toEqual([
+        { name: 'fiscal_quarter', title: 'Fiscal Quarter', interval: '3 months', offset: '1 month' },
+      ]);
+      expect(orders.dimensions.find((d) => d.name === 'orders.status')!.granularities).toBeUndefined();
+      expect(orders.hierarchies).toEqual([{ name: 'orders.order_status', title: 'Status and buyer city', levels: ['orders.status', 'users.city'], public: true }]);
+      const view = cubes.find((c) => c.name === 'orders_view')!;
+      expect(view.folders[0]).toEqual({ name: 'Revenue', members: ['orders_view.revenue', 'orders_view.average_order_value', 'orders_view.revenue_last_7_days'] });
+    } finally {
+      await t.close();
+    }
   });
 
   it('COMPILE_CONTEXT: each tenant gets its own compiled model, and the Jinja and JS twins agree', async () => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/schema/load-model.js';
+import { compileModelSourcesAsync } from '../../src/schema/load/compile-sources.js';
+import { loadModel, readModelSources } from '../../src/schema/load-model.js';
 import { snapshotModel } from './model-snapshot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -10,7 +11,10 @@ const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
 describe('a model written in two styles means the same thing', () => {
   it('the demo schema/ (YAML with one JS cube) renders exactly what its all-JS original renders', async () => {
     const yaml = await loadModel(path.join(ROOT, 'schema'));
-    const js = await loadModel(path.join(FIXTURES, 'demo-js'));
+    // The twin shares schema/Orders.js, the demo's one JS cube, and has the rest in JS.
+    const orders = (await readModelSources(path.join(ROOT, 'schema'))).filter((f) => f.path === 'Orders.js');
+    const js = await compileModelSourcesAsync([...orders, ...(await readModelSources(path.join(FIXTURES, 'demo-js')))]);
+    expect(js.cubes.get('Users')!.fileName).toMatch(/demo-js\/Users\.js$/);
     expect(snapshotModel(yaml)).toEqual(snapshotModel(js));
     expect(snapshotModel(yaml, {})).toEqual(snapshotModel(js, {}));
   });

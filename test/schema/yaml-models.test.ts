@@ -4,6 +4,7 @@ import { LocatedModelError } from '../../src/schema/load/located-error.js';
 import { pythonToJs, yamlTemplateToJs } from '../../src/schema/load/yaml/python-expression.js';
 import { loadModelFromSources, type ModelSource } from '../../src/schema/load-model.js';
 import type { Model } from '../../src/schema/model.js';
+import { modelErrorOf } from './model-error-of.js';
 import { recordingContext } from './recording-context.js';
 import { snapshotModel } from './model-snapshot.js';
 
@@ -14,16 +15,6 @@ function errorsOf(files: readonly ModelSource[]): ModelError[] {
   const errors: ModelError[] = [];
   loadModelFromSources(files, { errors });
   return errors;
-}
-
-function firstError(files: readonly ModelSource[]): ModelError {
-  try {
-    loadModelFromSources(files);
-  } catch (error) {
-    if (error instanceof ModelError) return error;
-    throw error;
-  }
-  throw new Error('expected a ModelError');
 }
 
 const USERS_YML = `
@@ -182,8 +173,40 @@ views:
     expect([...model.cubes.get('v')!.viewMembers!.keys()]).toEqual(['count', 'Base_status']);
   });
 
+  it('resolves YAML anchors, aliases and merge keys, the merged mapping\'s own keys winning', () => {
+    const model = loadModelFromSources([
+      yml(`cubes:
+  - name: orders
+    sql_table: public.orders
+    dimensions:
+      - &number_dim
+        name: id
+        sql: id
+        type: number
+        primary_key: true
+      - <<: *number_dim
+        name: user_id
+        sql: user_id
+        primary_key: false
+    measures:
+      - &money
+        name: total
+        sql: amount
+        type: sum
+        format: currency
+      - <<: *money
+        name: total_quantity
+        sql: quantity
+`),
+    ]);
+    const orders = model.cubes.get('orders')!;
+    expect(orders.dimensions.get('user_id')).toMatchObject({ type: 'number', primaryKey: false });
+    expect(orders.measures.get('total_quantity')).toMatchObject({ type: 'sum', format: 'currency' });
+    expect(orders.measures.get('total_quantity')!.sql!(recordingContext().ctx)).toBe('quantity');
+  });
+
   it('names the file, the line and the member of a YAML error', () => {
-    const error = firstError([
+    const error = modelErrorOf([
       yml(`cubes:
   - name: orders
     sql_table: public.orders
@@ -204,20 +227,20 @@ views:
   });
 
   it('reports YAML syntax errors with their line', () => {
-    const error = firstError([yml('cubes:\n  - name: a\n    sql_table: [unclosed\n')]);
+    const error = modelErrorOf([yml('cubes:\n  - name: a\n    sql_table: [unclosed\n')]);
     expect(error.message).toMatch(/^model\.yml:\d+: is not valid YAML: /);
   });
 
   it('refuses top-level keys other than cubes and views, and entries without a name', () => {
-    expect(firstError([yml('cube:\n  - name: a\n')]).message).toBe("model.yml:1: unknown top-level key 'cube'; expected cubes: or views:");
-    expect(firstError([yml('cubes:\n  - sql_table: a\n')]).message).toBe('model.yml:2: each entry of cubes needs a name');
-    expect(firstError([yml('cubes:\n  - name: a\n    sql_table: t\n    measures:\n      - type: count\n')]).message).toBe(
+    expect(modelErrorOf([yml('cube:\n  - name: a\n')]).message).toBe("model.yml:1: unknown top-level key 'cube'; expected cubes: or views:");
+    expect(modelErrorOf([yml('cubes:\n  - sql_table: a\n')]).message).toBe('model.yml:2: each entry of cubes needs a name');
+    expect(modelErrorOf([yml('cubes:\n  - name: a\n    sql_table: t\n    measures:\n      - type: count\n')]).message).toBe(
       'model.yml:5: a: an entry of measures needs a name',
     );
   });
 
   it('refuses an unknown key with its line instead of ignoring it', () => {
-    const error = firstError([yml('cubes:\n  - name: a\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: id\n        type: number\n        primary_kee: true\n')]);
+    const error = modelErrorOf([yml('cubes:\n  - name: a\n    sql_table: t\n    dimensions:\n      - name: id\n        sql: id\n        type: number\n        primary_kee: true\n')]);
     expect(error.message).toBe("model.yml:5: a.id: unknown property 'primary_kee' in dimension");
   });
 

@@ -97,14 +97,14 @@ async function serve(overrides: Record<string, string | undefined>): Promise<num
         if (!config.production) {
           watcher = watchModel(config.schemaPath, {
             currentVersion: deps.model.version,
-            // New deps, so the result cache keys on the new model's version.
-            onReload: (model) => {
-              createAppDeps({ config, db, logger, model }).then(
+            // New deps (a fresh model provider and result cache), so per-context models and cache keys follow the new files.
+            onReload: () => {
+              createAppDeps({ config, db, logger }).then(
                 (next) => {
                   const previous = app;
                   app = createApp(next);
                   void (previous?.locals.audit as AuditLog | undefined)?.close();
-                  logger.info({ version: model.version }, 'model reloaded');
+                  logger.info({ version: next.model.version }, 'model reloaded');
                 },
                 (err: unknown) => logger.error({ err }, 'model not reloaded; the last good model keeps serving'),
               );

@@ -26,6 +26,9 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   timeShift: 'multi-stage members are not supported',
   orderBy: 'multi-stage members are not supported',
   memberMasking: 'member masking is not supported',
+  mask: 'member masking is not supported',
+  calendar: 'calendar cubes are not supported',
+  cumulative: "cumulative measures are not supported; use rolling_window: {trailing: 'unbounded'}",
   defaultFilters: 'view default filters are not supported',
   split: 'split views are not supported',
 };

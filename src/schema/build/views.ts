@@ -17,7 +17,7 @@ import {
   readKeys,
   type Where,
 } from './read-helpers.js';
-import { readFolders } from './cube-extras.js';
+import { readFolders, readHierarchies } from './cube-extras.js';
 import { cubeHead, type Definition } from './definitions.js';
 import { readFormat, type MemberBase } from './members.js';
 
@@ -195,6 +195,7 @@ export function buildView(state: BuildState, def: Definition, cubes: ReadonlyMap
     viewMembers,
     meta: head.meta,
     folders: readFolders(def.props.folders, new Set(viewMembers.keys()), { file: def.fileName, member: def.name }),
+    hierarchies: readHierarchies(state, def.props.hierarchies, def.name, def.fileName, { file: def.fileName, member: def.name }),
   };
 }
 

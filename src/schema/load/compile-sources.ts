@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ModelError } from '../../errors/engine-error.js';
+import { attempt } from '../build/read-helpers.js';
 import { buildModel } from '../build-model.js';
 import { builtinGlobalNames, evaluateModelFile, messageOf, type RawDefinition } from '../evaluate-model-file.js';
 import type { Model } from '../model.js';
 import { CONTEXT_SYMBOLS, scanModelFile, transpileModelFile, type ModelCall, type ScannedFile } from '../transpile-model-file.js';
 import { bareMessage, LocatedModelError } from './located-error.js';
 import { EMPTY_COMPILE_CONTEXT, templateCompileContext, type CompileContext } from './compile-context.js';
-import { pythonHelpers, renderJinja, usesJinja, type JinjaTemplate, type PythonHelper } from './jinja/render-jinja.js';
+import { PythonHelperRefusal, pythonHelpers, renderJinja, usesJinja, type JinjaTemplate, type PythonHelper } from './jinja/render-jinja.js';
 import { definitionLines } from './js/definition-lines.js';
 import { rewriteEsModule } from './js/es-modules.js';
 import { lineForLabel, yamlToJs } from './yaml/yaml-to-js.js';
@@ -31,7 +32,14 @@ export interface CompileOptions {
   readonly compileContext?: CompileContext;
   /** When given, every error is pushed here and compiling goes on as far as it can (`tessera validate`). */
   readonly errors?: ModelError[];
+  /**
+   * Without `errors`: receives each file left out because its Jinja uses a Python helper, so that
+   * everything else loads. Default: a process warning naming the file and the helper.
+   */
+  readonly onFileLeftOut?: (error: ModelError) => void;
 }
+
+const warnLeftOut = (error: ModelError) => process.emitWarning(`${error.message}; this file is not loaded`);
 
 const YAML_FILE = /\.ya?ml(\.jinja)?$/;
 const PYTHON_FILE = /\.py$/;
@@ -48,21 +56,11 @@ interface Unit {
   lines?: ReadonlyMap<string, number>;
 }
 
-/** Runs `fn`; with an error list, a ModelError is recorded instead of thrown. */
-function attempt<T>(errors: ModelError[] | undefined, fn: () => T): T | undefined {
-  if (!errors) return fn();
-  try {
-    return fn();
-  } catch (cause) {
-    errors.push(cause instanceof ModelError ? cause : new ModelError(messageOf(cause), {}, cause));
-    return undefined;
-  }
-}
-
 const relPathOf = (f: ModelSource) => (f.path ?? f.fileName).split(path.sep).join('/');
 
 /** Jinja + YAML → JS, ES modules → script; `.jinja` macro files and `.py` helpers only feed the others. */
-function prepareUnits(files: readonly ModelSource[], ctx: CompileContext, errors: ModelError[] | undefined): Unit[] {
+function prepareUnits(files: readonly ModelSource[], ctx: CompileContext, options: CompileOptions): Unit[] {
+  const { errors } = options;
   const templates: JinjaTemplate[] = files.filter((f) => /\.(jinja|ya?ml)$/.test(f.fileName)).map((f) => ({ name: relPathOf(f), content: f.content }));
   const python: PythonHelper[] = files.filter((f) => PYTHON_FILE.test(f.fileName)).flatMap((f) => pythonHelpers(f.fileName, f.content));
   const units: Unit[] = [];
@@ -70,7 +68,15 @@ function prepareUnits(files: readonly ModelSource[], ctx: CompileContext, errors
     const relPath = relPathOf(file);
     if (YAML_FILE.test(file.fileName)) {
       const unit = attempt(errors, () => {
-        const text = usesJinja(file.fileName, file.content) ? renderJinja(file.fileName, file.content, { templates, python, compileContext: ctx }) : file.content;
+        let text: string;
+        try {
+          text = usesJinja(file.fileName, file.content) ? renderJinja(file.fileName, file.content, { templates, python, compileContext: ctx }) : file.content;
+        } catch (cause) {
+          // Everything that does not depend on Python loads; the file that does is named, never skipped silently.
+          if (!(cause instanceof PythonHelperRefusal) || errors) throw cause;
+          (options.onFileLeftOut ?? warnLeftOut)(cause);
+          return undefined;
+        }
         const { code, lines } = yamlToJs(file.fileName, text);
         return { fileName: file.fileName, relPath, code, lines };
       });
@@ -183,7 +189,7 @@ function finish(files: readonly ModelSource[], units: readonly Unit[], definitio
 
 function compileSync(files: readonly ModelSource[], options: CompileOptions): Model {
   const ctx = options.compileContext ?? EMPTY_COMPILE_CONTEXT;
-  const units = prepareUnits(files, ctx, options.errors);
+  const units = prepareUnits(files, ctx, options);
   try {
     return finish(files, units, evaluateUnits(units, ctx, options.errors, undefined), options);
   } catch (cause) {
@@ -199,7 +205,7 @@ export function compileModelSources(files: readonly ModelSource[], options: Comp
 /** Builds the Model from model files, waiting for `asyncModule` definitions. */
 export async function compileModelSourcesAsync(files: readonly ModelSource[], options: CompileOptions = {}): Promise<Model> {
   const ctx = options.compileContext ?? EMPTY_COMPILE_CONTEXT;
-  const units = prepareUnits(files, ctx, options.errors);
+  const units = prepareUnits(files, ctx, options);
   try {
     const asyncModules: Promise<unknown>[] = [];
     const definitions = evaluateUnits(units, ctx, options.errors, asyncModules);

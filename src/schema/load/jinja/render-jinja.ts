@@ -41,6 +41,20 @@ export function pythonHelpers(file: string, content: string): PythonHelper[] {
   return out;
 }
 
+/** Jinja's `format` filter (Python `%` formatting: `%s`, `%d`, `%i`, `%f`, `%%`), which this minijinja build lacks; never throws. */
+function percentFormat(template: unknown, ...args: unknown[]): string {
+  let next = 0;
+  return String(template).replace(/%([sdif%])/g, (whole, kind: string) => {
+    if (kind === '%') return '%';
+    if (next >= args.length) return whole;
+    const value = args[next++];
+    if (kind === 's') return String(value);
+    const n = Number(value);
+    if (kind === 'f') return n.toFixed(6);
+    return String(Math.trunc(n));
+  });
+}
+
 /** `… (in orders.yml.txt:12)` → 12. */
 function jinjaLine(message: string): number | undefined {
   const m = /\(in [^\n]*?:(\d+)\)/.exec(message);
@@ -73,8 +87,11 @@ function pythonHelperUse(content: string, helpers: readonly PythonHelper[]): { h
   return undefined;
 }
 
+/** A file that needs a Python helper: the loader leaves the file out (or, validating, reports it). */
+export class PythonHelperRefusal extends LocatedModelError {}
+
 function pythonRefusal(fileName: string, helper: PythonHelper, line: number | undefined): LocatedModelError {
-  return new LocatedModelError(
+  return new PythonHelperRefusal(
     `uses the Python ${helper.kind} '${helper.name}' from ${helper.file}, which Tessera cannot run; rewrite it as a Jinja macro`,
     { file: fileName, line },
   );
@@ -100,6 +117,7 @@ export function renderJinja(fileName: string, content: string, options: JinjaOpt
     }
   }
   env.addGlobal('COMPILE_CONTEXT', options.compileContext);
+  env.addFilter('format', percentFormat);
   options.python.forEach((helper, i) => {
     const marker = `__tessera_python_${i}__`;
     // Never throw from a callback: minijinja's WASM runtime does not survive it.

@@ -5,7 +5,7 @@
  * strings at template paths become template literals. The JS path then scans, wraps and
  * binds them, so a YAML model and its JS twin yield the very same SqlTemplates.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { LocatedModelError } from '../located-error.js';
 import { shouldWrap } from '../../transpile-model-file.js';
 import { yamlTemplateToJs } from './python-expression.js';
@@ -32,9 +32,33 @@ export interface YamlModelFile {
 }
 
 interface Emitter {
+  readonly doc: Document;
   readonly lines: Map<string, number>;
   readonly lineCounter: LineCounter;
   readonly fileName: string;
+}
+
+/** An alias (`*base`) is the node its anchor names. */
+function resolved(e: Emitter, node: YamlNode | null): YamlNode | null {
+  return node !== null && isAlias(node) ? ((node.resolve(e.doc) as YamlNode | undefined) ?? null) : node;
+}
+
+const isMergeKey = (pair: Pair) => isScalar(pair.key) && typeof pair.key.value === 'symbol';
+
+/** A mapping's pairs with `<<: *base` merges spread in; its own keys win, as YAML merge keys mean. */
+function pairsOf(e: Emitter, map: YAMLMap): Pair[] {
+  const byKey = new Map<unknown, Pair>();
+  for (const pair of map.items as Pair[]) {
+    if (!isMergeKey(pair)) continue;
+    const sources = isSeq(pair.value) ? (pair.value.items as YamlNode[]) : [pair.value as YamlNode];
+    for (const source of sources) {
+      const target = resolved(e, source);
+      if (!isMap(target)) fail(e, source, 'a merge key (<<) needs a mapping');
+      for (const p of pairsOf(e, target)) if (isScalar(p.key)) byKey.set(p.key.value, p);
+    }
+  }
+  for (const pair of map.items as Pair[]) if (!isMergeKey(pair)) byKey.set(isScalar(pair.key) ? pair.key.value : pair.key, pair);
+  return [...byKey.values()];
 }
 
 const lineOf = (e: Emitter, node: YamlNode | null | undefined): number | undefined =>
@@ -60,8 +84,9 @@ function scalarJs(value: unknown, template: boolean): string {
 }
 
 /** Emits a YAML node as JS; `path` is the property path inside the cube (after list→object conversion). */
-function emit(e: Emitter, node: YamlNode | null, path: readonly (string | number)[], label: string, inTemplate: boolean): string {
+function emit(e: Emitter, raw: YamlNode | null, path: readonly (string | number)[], label: string, inTemplate: boolean): string {
   const template = inTemplate || (path.length > 0 && shouldWrap(path));
+  const node = resolved(e, raw);
   if (node === null) return 'null';
   if (isScalar(node)) return scalarJs(node.value, template);
   const last = path[path.length - 1];
@@ -72,27 +97,29 @@ function emit(e: Emitter, node: YamlNode | null, path: readonly (string | number
     return `[${node.items.map((item, i) => emit(e, item as YamlNode, [...path, i], `${label}.${i}`, template)).join(', ')}]`;
   }
   if (isMap(node)) {
-    const props = node.items.map((pair) => {
+    const props = pairsOf(e, node).map((pair) => {
       const key = keyOf(e, pair);
       return `${JSON.stringify(key)}: ${emit(e, pair.value as YamlNode, [...path, key], `${label}.${key}`, template)}`;
     });
     return `{${props.join(', ')}}`;
   }
-  return fail(e, node, 'aliases and tags are not supported in model files', label);
+  return fail(e, node, 'this YAML node is not supported in model files', label);
 }
 
 function emitNamedList(e: Emitter, items: readonly YamlNode[], path: readonly (string | number)[], label: string, inTemplate: boolean): string {
   const kind = String(path[path.length - 1]);
-  const props = items.map((item) => {
-    if (!isMap(item)) return fail(e, item, `each entry of ${kind} must be a mapping with a name`, label);
-    const namePair = item.items.find((p) => isScalar(p.key) && p.key.value === 'name');
+  const props = items.map((rawItem) => {
+    const item = resolved(e, rawItem);
+    if (!isMap(item)) return fail(e, rawItem, `each entry of ${kind} must be a mapping with a name`, label);
+    const pairs = pairsOf(e, item);
+    const namePair = pairs.find((p) => isScalar(p.key) && p.key.value === 'name');
     const name = namePair && isScalar(namePair.value) ? namePair.value.value : undefined;
     if (typeof name !== 'string') return fail(e, item, `an entry of ${kind} needs a name`, label);
     const memberLabel = kind === 'joins' ? `${label}.joins.${name}` : path.length === 1 ? `${label}.${name}` : `${label}.${kind}.${name}`;
     const line = lineOf(e, item);
     if (line !== undefined) e.lines.set(memberLabel, line);
     // A join keeps its `name` (the JS list form reads it); members drop it.
-    const rest = item.items.filter((p) => p !== namePair || kind === 'joins');
+    const rest = pairs.filter((p) => p !== namePair || kind === 'joins');
     const inner = rest.map((pair) => {
       const key = keyOf(e, pair);
       return `${JSON.stringify(key)}: ${emit(e, pair.value as YamlNode, [...path, name, key], `${memberLabel}.${key}`, inTemplate)}`;
@@ -105,8 +132,8 @@ function emitNamedList(e: Emitter, items: readonly YamlNode[], path: readonly (s
 /** Converts one YAML model file (already rendered by Jinja when it used Jinja). */
 export function yamlToJs(fileName: string, text: string): YamlModelFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const e: Emitter = { lines: new Map(), lineCounter, fileName };
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
+  const e: Emitter = { doc, lines: new Map(), lineCounter, fileName };
   const first = doc.errors[0];
   if (first) {
     const line = lineCounter.linePos(first.pos[0]).line;
@@ -119,17 +146,19 @@ export function yamlToJs(fileName: string, text: string): YamlModelFile {
   for (const pair of root.items) {
     const top = keyOf(e, pair);
     if (top !== 'cubes' && top !== 'views') fail(e, pair.key as YamlNode, `unknown top-level key '${top}'; expected cubes: or views:`);
-    const list = pair.value as YamlNode | null;
+    const list = resolved(e, pair.value as YamlNode | null);
     if (list === null || (isScalar(list) && list.value === null)) continue;
     if (!isSeq(list)) fail(e, list, `${top} must be a list`);
-    for (const item of list.items as YamlNode[]) {
-      if (!isMap(item)) fail(e, item, `each entry of ${top} must be a mapping`);
-      const namePair = item.items.find((p) => isScalar(p.key) && p.key.value === 'name');
+    for (const rawItem of list.items as YamlNode[]) {
+      const item = resolved(e, rawItem);
+      if (!isMap(item)) fail(e, rawItem, `each entry of ${top} must be a mapping`);
+      const pairs = pairsOf(e, item);
+      const namePair = pairs.find((p) => isScalar(p.key) && p.key.value === 'name');
       const name = namePair && isScalar(namePair.value) ? namePair.value.value : undefined;
       if (typeof name !== 'string') fail(e, item, `each entry of ${top} needs a name`);
       const line = lineOf(e, item);
       if (line !== undefined) e.lines.set(name, line);
-      const props = item.items
+      const props = pairs
         .filter((p) => p !== namePair)
         .map((p) => {
           const key = keyOf(e, p);
