@@ -85,84 +85,69 @@ function where(conds: readonly [string, Scalar | undefined][]): { sql: string; p
   return { sql: parts.length === 0 ? 'true' : parts.join(' AND '), params };
 }
 
-function demoCase(shape: Shape, seen: { tenant?: Scalar | undefined; user?: Scalar | undefined }): Case {
-  const w = where([['o.tenant_id', seen.tenant], ['o.user_id', seen.user]]);
-  const byStatus = (m: string) => ({ sql: `SELECT o.status AS "${m}.status", count(*) AS "${m}.count" FROM orders o WHERE ${w.sql} GROUP BY 1`, params: w.params });
+/** The member names of one model for the same five query shapes over the orders table. */
+interface Names {
+  readonly orders: string;
+  readonly view: string;
+  readonly users: string;
+  readonly createdAt: string;
+  readonly totalAmount: string;
+}
+const DEMO_NAMES: Names = { orders: 'Orders', view: 'OrdersOverview', users: 'Users', createdAt: 'createdAt', totalAmount: 'totalAmount' };
+const POLICED_NAMES: Names = { orders: 'orders', view: 'tenant_orders', users: 'users', createdAt: 'created_at', totalAmount: 'total_amount' };
+
+/**
+ * One query shape and its hand-written truth. `w` restricts orders `o`; `wJoin` also restricts
+ * the joined users `u` (the demo filters Users by the same claims, the policed model leaves it open).
+ */
+function caseFor(n: Names, shape: Shape, w: ReturnType<typeof where>, wJoin: ReturnType<typeof where>): Case {
   const inRange = (from: string, to: string) => `o.created_at >= '${from}'::date AND o.created_at < '${to}'::date + 1`;
+  const one = (sql: string, params = w.params) => ({ sql, params });
+  const byStatus = (cube: string) => one(`SELECT o.status AS "${cube}.status", count(*) AS "${cube}.count" FROM orders o WHERE ${w.sql} GROUP BY 1`);
+  const created = `${n.orders}.${n.createdAt}`;
   switch (shape) {
     case 'direct':
-      return { query: { measures: ['Orders.count'], dimensions: ['Orders.status'] }, multi: false, truth: [byStatus('Orders')] };
+      return { query: { measures: [`${n.orders}.count`], dimensions: [`${n.orders}.status`] }, multi: false, truth: [byStatus(n.orders)] };
     case 'view':
-      return { query: { measures: ['OrdersOverview.count'], dimensions: ['OrdersOverview.status'] }, multi: false, truth: [byStatus('OrdersOverview')] };
-    case 'join': {
-      const wu = where([['o.tenant_id', seen.tenant], ['o.user_id', seen.user], ['u.tenant_id', seen.tenant], ['u.id', seen.user]]);
+      return { query: { measures: [`${n.view}.count`], dimensions: [`${n.view}.status`] }, multi: false, truth: [byStatus(n.view)] };
+    case 'join':
       return {
-        query: { measures: ['Orders.count'], dimensions: ['Users.city'] },
+        query: { measures: [`${n.orders}.count`], dimensions: [`${n.users}.city`] },
         multi: false,
-        truth: [{ sql: `SELECT u.city AS "Users.city", count(*) AS "Orders.count" FROM orders o JOIN users u ON u.id = o.user_id WHERE ${wu.sql} GROUP BY 1`, params: wu.params }],
+        truth: [one(`SELECT u.city AS "${n.users}.city", count(*) AS "${n.orders}.count" FROM orders o JOIN users u ON u.id = o.user_id WHERE ${wJoin.sql} GROUP BY 1`, wJoin.params)],
       };
-    }
     case 'compare':
       return {
-        query: { measures: ['Orders.count'], timeDimensions: [{ dimension: 'Orders.createdAt', compareDateRange: RANGES }] },
+        query: { measures: [`${n.orders}.count`], timeDimensions: [{ dimension: created, compareDateRange: RANGES }] },
         multi: true,
-        truth: RANGES.map(([from, to]) => ({ sql: `SELECT count(*) AS "Orders.count" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)}`, params: w.params })),
+        truth: RANGES.map(([from, to]) => one(`SELECT count(*) AS "${n.orders}.count" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)}`)),
       };
     case 'blending': {
       const [from, to] = RANGES[0];
-      const td = [{ dimension: 'Orders.createdAt', granularity: 'month', dateRange: [from, to] }];
-      const month = bucket('month', 'o.created_at');
+      const td = [{ dimension: created, granularity: 'month', dateRange: [from, to] }];
+      const month = `${bucket('month', 'o.created_at')} AS "${created}.month"`;
+      const range = `${w.sql} AND ${inRange(from, to)} GROUP BY 1`;
       return {
-        query: [{ measures: ['Orders.count'], timeDimensions: td }, { measures: ['Orders.totalAmount'], timeDimensions: td }],
+        query: [{ measures: [`${n.orders}.count`], timeDimensions: td }, { measures: [`${n.orders}.${n.totalAmount}`], timeDimensions: td }],
         multi: true,
         truth: [
-          { sql: `SELECT ${month} AS "Orders.createdAt.month", count(*) AS "Orders.count" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)} GROUP BY 1`, params: w.params },
-          { sql: `SELECT ${month} AS "Orders.createdAt.month", sum(o.amount) AS "Orders.totalAmount" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)} GROUP BY 1`, params: w.params },
+          one(`SELECT ${month}, count(*) AS "${n.orders}.count" FROM orders o WHERE ${range}`),
+          one(`SELECT ${month}, sum(o.amount) AS "${n.orders}.${n.totalAmount}" FROM orders o WHERE ${range}`),
         ],
       };
     }
   }
 }
 
-function policedCase(shape: Shape, tenant: Scalar | undefined): Case {
-  const w = where([['o.tenant_id', tenant]]);
-  const inRange = (from: string, to: string) => `o.created_at >= '${from}'::date AND o.created_at < '${to}'::date + 1`;
-  switch (shape) {
-    case 'direct':
-      return { query: { measures: ['orders.count'], dimensions: ['orders.status'] }, multi: false, truth: [{ sql: `SELECT o.status AS "orders.status", count(*) AS "orders.count" FROM orders o WHERE ${w.sql} GROUP BY 1`, params: w.params }] };
-    case 'view':
-      return {
-        query: { measures: ['tenant_orders.count'], dimensions: ['tenant_orders.status'] },
-        multi: false,
-        truth: [{ sql: `SELECT o.status AS "tenant_orders.status", count(*) AS "tenant_orders.count" FROM orders o WHERE ${w.sql} GROUP BY 1`, params: w.params }],
-      };
-    case 'join':
-      return {
-        query: { measures: ['orders.count'], dimensions: ['users.city'] },
-        multi: false,
-        truth: [{ sql: `SELECT u.city AS "users.city", count(*) AS "orders.count" FROM orders o JOIN users u ON u.id = o.user_id WHERE ${w.sql} GROUP BY 1`, params: w.params }],
-      };
-    case 'compare':
-      return {
-        query: { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', compareDateRange: RANGES }] },
-        multi: true,
-        truth: RANGES.map(([from, to]) => ({ sql: `SELECT count(*) AS "orders.count" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)}`, params: w.params })),
-      };
-    case 'blending': {
-      const [from, to] = RANGES[0];
-      const td = [{ dimension: 'orders.created_at', granularity: 'month', dateRange: [from, to] }];
-      const month = bucket('month', 'o.created_at');
-      return {
-        query: [{ measures: ['orders.count'], timeDimensions: td }, { measures: ['orders.total_amount'], timeDimensions: td }],
-        multi: true,
-        truth: [
-          { sql: `SELECT ${month} AS "orders.created_at.month", count(*) AS "orders.count" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)} GROUP BY 1`, params: w.params },
-          { sql: `SELECT ${month} AS "orders.created_at.month", sum(o.amount) AS "orders.total_amount" FROM orders o WHERE ${w.sql} AND ${inRange(from, to)} GROUP BY 1`, params: w.params },
-        ],
-      };
-    }
-  }
-}
+const demoCase = (shape: Shape, seen: { tenant?: Scalar | undefined; user?: Scalar | undefined }): Case =>
+  caseFor(
+    DEMO_NAMES,
+    shape,
+    where([['o.tenant_id', seen.tenant], ['o.user_id', seen.user]]),
+    where([['o.tenant_id', seen.tenant], ['o.user_id', seen.user], ['u.tenant_id', seen.tenant], ['u.id', seen.user]]),
+  );
+const policedCase = (shape: Shape, tenant: Scalar | undefined): Case =>
+  caseFor(POLICED_NAMES, shape, where([['o.tenant_id', tenant]]), where([['o.tenant_id', tenant]]));
 
 let demo: OperatorApp;
 let policed: OperatorApp;

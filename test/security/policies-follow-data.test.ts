@@ -6,7 +6,7 @@
  * Cube user writes it). Ground truth: hand-written SQL on the demo tables.
  */
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryPolicies } from '../../src/policy/create-query-policies.js';
@@ -14,7 +14,8 @@ import { loadModel } from '../../src/schema/load-model.js';
 import type { Model } from '../../src/schema/model.js';
 import { testConfig } from '../auth/support/test-config.js';
 import { authWith, query } from '../policy/support/policy-model.js';
-import { createTestApp, REPO_ROOT, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase, type AppAndDatabase } from '../support/app-and-database.js';
+import { REPO_ROOT, type TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 const MODEL = path.join(REPO_ROOT, 'test', 'security', 'fixtures', 'policed');
@@ -23,17 +24,14 @@ let t: TestApp;
 let db: pg.Client;
 let model: Model;
 
+let opened: AppAndDatabase;
+
 beforeAll(async () => {
-  t = await createTestApp({ schemaPath: MODEL });
+  opened = await openAppAndDatabase({ schemaPath: MODEL });
+  ({ app: t, db } = opened);
   model = await loadModel(MODEL);
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
 });
-afterAll(async () => {
-  await db?.end();
-  await t?.close();
-});
+afterAll(async () => opened?.close());
 
 const tenantToken = (tenant: number) => signToken({ sub: `tenant-${tenant}-app`, tenant_id: tenant });
 const load = (tenant: number, q: unknown, multi = false) =>
