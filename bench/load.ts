@@ -1,163 +1,218 @@
 /**
- * `npm run bench`: drives Tessera's /load with autocannon and compares it with
- * the floor for this stack, a minimal express + pg handler running the
- * identical SQL (taken from Tessera's /sql) over a pool of the same size.
+ * `npm run bench`: the issue's scenarios, Tessera against the floor for this stack (a minimal
+ * express + pg handler running the identical SQL, taken from Tessera's /sql, over a pool of
+ * the same size). Each server runs in its own process so its CPU time per request is its own;
+ * the runs are interleaved (floor, Tessera, floor, Tessera) so drift hits both alike.
  *
- * Env: DATABASE_URL (else the embedded demo database), BENCH_DURATION_SEC (10),
- * BENCH_CONNECTIONS (50), LOG_LEVEL (warn).
+ * Env: DATABASE_URL (else the embedded demo database), BENCH_DURATION_SEC (10 per server and
+ * scenario), BENCH_CONNECTIONS (20), BENCH_SCENARIOS (comma list of names to run), LOG_LEVEL (warn),
+ * BENCH_NO_CACHE=1 (also interleave a Tessera with TESSERA_CACHE=false, to show what the cache costs or buys).
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import express from 'express';
 import jwt from 'jsonwebtoken';
-import pg from 'pg';
 import { loadConfig } from '../src/config/load-config.js';
-import { createDatabase } from '../src/db/create-database.js';
 import type { EmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { seedDemo } from '../src/db/seed.js';
-import { createApp } from '../src/server/create-app.js';
-import { createAppDeps } from '../src/server/create-app-deps.js';
-import { createLogger } from '../src/server/create-logger.js';
+import type { FloorStatement } from './bench-server.js';
+import { startChild, type Child } from './bench-child.js';
 
 const DURATION_SEC = Number(process.env.BENCH_DURATION_SEC ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const WARMUP_SEC = 2;
 const BENCH_SECRET = 'tessera-bench-secret-0123456789abcdef';
+/** Every bench user is in one tenant, so only the user id and the filter value vary. */
+const TENANT = 2;
+const SENTINEL_VALUE = '7777.77';
+const SENTINEL_USER = 4242;
 
-const QUERIES = {
-  'filtered count': {
-    measures: ['Orders.count'],
-    filters: [{ member: 'Orders.status', operator: 'equals', values: ['completed'] }],
-  },
-  'month-grouped sum': {
-    measures: ['Orders.totalAmount'],
-    timeDimensions: [{ dimension: 'Orders.createdAt', granularity: 'month' }],
-  },
-} as const;
+type Query = Record<string, unknown>;
+
+const cheap = (v: string): Query => ({
+  measures: ['Orders.count'],
+  filters: [{ member: 'Orders.amount', operator: 'gt', values: [v] }],
+});
+const heavy = (v: string): Query => ({
+  measures: ['Orders.count', 'Orders.totalAmount'],
+  dimensions: ['Products.category'],
+  timeDimensions: [{ dimension: 'Orders.createdAt', granularity: 'month' }],
+  filters: [{ member: 'Orders.amount', operator: 'gt', values: [v] }],
+  order: { 'Orders.createdAt': 'asc', 'Products.category': 'asc' },
+});
+
+interface Scenario {
+  readonly name: string;
+  readonly statement: string;
+  readonly query: (v: string) => Query;
+  /** A user id per request (undefined: the tenant-wide token). */
+  readonly user: (n: number) => number | undefined;
+  /** The filter value per request. */
+  readonly value: (n: number) => string;
+  readonly target: string;
+}
+
+/** A new value per request, so no two requests share a result. */
+const fresh = (n: number): string => ((n % 1_000_000) / 1000).toFixed(3);
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: 'cheap uncached', statement: 'cheap', query: cheap, user: () => 42, value: fresh, target: '≥ 0.90' },
+  { name: 'heavy uncached', statement: 'heavy', query: heavy, user: () => undefined, value: fresh, target: '≥ 0.95' },
+  { name: 'heavy repeated', statement: 'heavy', query: heavy, user: () => undefined, value: () => '10', target: '≥ 10' },
+  { name: '5,000 users, cheap', statement: 'cheap', query: cheap, user: (n) => 1 + (n % 5000), value: fresh, target: '≥ 0.80' },
+];
 
 interface Figures {
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
+  requests: number;
+  seconds: number;
+  cpuMs: number;
+  errors: number;
+  latencies: number[];
 }
 
-async function drive(url: string, headers: Record<string, string>, durationSec: number): Promise<Figures> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: durationSec, headers });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
-}
+const empty = (): Figures => ({ requests: 0, seconds: 0, cpuMs: 0, errors: 0, latencies: [] });
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-    server.once('error', reject);
+async function drive(
+  child: Child,
+  pathFor: (n: number) => string,
+  headersFor: (n: number) => Record<string, string>,
+  durationSec: number,
+  into?: Figures,
+): Promise<void> {
+  let n = Math.floor(Math.random() * 1_000_000);
+  const cpuBefore = await child.cpuMs();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${child.port}`,
+    connections: CONNECTIONS,
+    duration: durationSec,
+    requests: [
+      {
+        setupRequest: (req) => {
+          n += 1;
+          return { ...req, method: 'GET', path: pathFor(n), headers: { ...req.headers, ...headersFor(n) } };
+        },
+      },
+    ],
   });
+  // Requests still in flight when autocannon stops are counted in the CPU; a short pause lets them finish.
+  await new Promise((r) => setTimeout(r, 200));
+  const cpuAfter = await child.cpuMs();
+  if (!into) return;
+  into.requests += result.requests.total;
+  into.seconds += durationSec;
+  into.cpuMs += cpuAfter - cpuBefore;
+  into.errors += result.errors + result.timeouts + result.non2xx;
+  into.latencies.push(result.latency.p50);
 }
-
-const portOf = (server: Server): number => (server.address() as AddressInfo).port;
 
 async function main(): Promise<void> {
-  const env = {
+  const baseEnv = {
     ...process.env,
     CUBEJS_API_SECRET: process.env.CUBEJS_API_SECRET ?? process.env.TESSERA_API_SECRET ?? BENCH_SECRET,
-    // The benchmark is one subject hammering /load; the per-subject limiter would measure itself.
+    // The benchmark hammers /load from few subjects; the per-subject limiter would measure itself.
     TESSERA_QUERY_RATE_LIMIT: '1000000000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
-  const config = await loadConfig({ env });
-  const logger = createLogger({ level: config.logLevel });
+  const config = await loadConfig({ env: baseEnv });
+  const secret = config.apiSecrets[0] as string;
 
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
   if (!url) {
     const { startEmbeddedPostgres } = await import('../src/db/embedded-postgres.js');
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir ?? '.tessera', 'pgdata'), logger });
+    const { createLogger } = await import('../src/server/create-logger.js');
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(config.dataDir ?? '.tessera', 'pgdata'),
+      logger: createLogger({ level: config.logLevel }),
+    });
     url = embedded.url;
   }
   await seedDemo(url);
+  const env = { ...baseEnv, DATABASE_URL: url };
+  const [tessera, floor] = await Promise.all([startChild('tessera', env), startChild('floor', env)]);
+  const uncachedTessera = process.env.BENCH_NO_CACHE === '1' ? await startChild('tessera', { ...env, TESSERA_CACHE: 'false' }) : undefined;
 
-  const db = createDatabase({ ...config.database, url }, logger);
-  const tessera = await listen(createApp(await createAppDeps({ config, db, logger })));
-  const tesseraBase = `http://127.0.0.1:${portOf(tessera)}`;
-  const token = jwt.sign({ sub: 'user-42', u: { id: 42 }, tenant_id: 2 }, config.apiSecrets[0]!, { algorithm: 'HS256', expiresIn: '1h' });
-  const auth = { Authorization: token };
+  const tokens = new Map<number | undefined, string>();
+  const tokenFor = (user: number | undefined): string => {
+    let token = tokens.get(user);
+    if (token === undefined) {
+      const payload = user === undefined ? { sub: 'bench-tenant', tenant_id: TENANT } : { sub: `user-${user}`, u: { id: user }, tenant_id: TENANT };
+      token = jwt.sign(payload, secret, { algorithm: 'HS256', expiresIn: '2h' });
+      tokens.set(user, token);
+    }
+    return token;
+  };
+  for (let u = 1; u <= 5000; u += 1) tokenFor(u);
+  const loadPath = (q: Query): string => `/cubejs-api/v1/load?${new URLSearchParams({ query: JSON.stringify(q) })}`;
 
-  // The floor: same pool size and statement timeout, no auth, no validation, no compilation, no shaping.
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: config.database.poolMax,
-    statement_timeout: config.database.statementTimeoutMs,
-    application_name: 'tessera-bench-floor',
-  });
-  const floorApp = express();
-  const floorSql = new Map<string, { text: string; values: unknown[] }>();
-  floorApp.get('/load/:name', async (req, res) => {
-    const q = floorSql.get(req.params.name)!;
-    const result = await pool.query(q);
-    res.json({ data: result.rows });
-  });
-  // The same floor with a named (prepared) statement, as Tessera uses: the strictest baseline.
-  floorApp.get('/prepared/:name', async (req, res) => {
-    const q = floorSql.get(req.params.name)!;
-    const result = await pool.query({ ...q, name: `floor_${req.params.name}` });
-    res.json({ data: result.rows });
-  });
-  const floor = await listen(floorApp);
-  const floorBase = `http://127.0.0.1:${portOf(floor)}`;
+  // The floor runs Tessera's own SQL: ask /sql with sentinels and note where the values land.
+  const statements: Record<string, FloorStatement> = {};
+  const tesseraBase = `http://127.0.0.1:${tessera.port}`;
+  for (const s of SCENARIOS) {
+    if (statements[s.statement]) continue;
+    const user = s.user(0) === undefined ? undefined : SENTINEL_USER;
+    const qs = new URLSearchParams({ query: JSON.stringify(s.query(SENTINEL_VALUE)) });
+    const res = await fetch(`${tesseraBase}/cubejs-api/v1/sql?${qs}`, { headers: { Authorization: tokenFor(user) } });
+    if (!res.ok) throw new Error(`/sql answered ${res.status}: ${await res.text()}`);
+    const [text, params] = ((await res.json()) as { sql: { sql: [string, unknown[]] } }).sql.sql;
+    const indexesOf = (value: string) => params.flatMap((p, i) => (String(p) === value ? [i] : []));
+    statements[s.statement] = { text, params, valueIndexes: indexesOf(SENTINEL_VALUE), userIndexes: indexesOf(String(SENTINEL_USER)) };
+    console.log(`${s.statement}: ${JSON.stringify(text)}\n  params ${JSON.stringify(params)}`);
+  }
+  floor.proc.send({ type: 'sql', statements });
 
-  console.log(`Tessera ${tesseraBase} vs floor ${floorBase}; ${CONNECTIONS} connections, ${DURATION_SEC} s each, pool ${config.database.poolMax}\n`);
+  console.log(`\n${CONNECTIONS} connections, ${DURATION_SEC} s per server and scenario (two interleaved halves), pool ${config.database.poolMax}\n`);
+  const wanted = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim());
   const rows: string[][] = [];
   try {
-    for (const [name, query] of Object.entries(QUERIES)) {
-      const qs = new URLSearchParams({ query: JSON.stringify(query) }).toString();
-      const sqlRes = await fetch(`${tesseraBase}/cubejs-api/v1/sql?${qs}`, { headers: auth });
-      if (!sqlRes.ok) throw new Error(`/sql answered ${sqlRes.status}: ${await sqlRes.text()}`);
-      const [text, values] = ((await sqlRes.json()) as { sql: { sql: [string, unknown[]] } }).sql.sql;
-      const slug = name.replace(/\W+/g, '-');
-      floorSql.set(slug, { text, values });
+    for (const s of SCENARIOS) {
+      if (wanted && !wanted.includes(s.name)) continue;
+      const tesseraPath = (n: number) => loadPath(s.query(s.value(n)));
+      const tesseraHeaders = (n: number) => ({ Authorization: tokenFor(s.user(n)) });
+      const floorPath = (n: number) => `/q/${s.statement}?v=${s.value(n)}&u=${s.user(n) ?? ''}`;
+      const check = await fetch(`${tesseraBase}${tesseraPath(1)}`, { headers: tesseraHeaders(1) });
+      if (!check.ok) throw new Error(`/load answered ${check.status}: ${await check.text()}`);
+      const rowCount = ((await check.json()) as { data: unknown[] }).data.length;
 
-      const loadRes = await fetch(`${tesseraBase}/cubejs-api/v1/load?${qs}`, { headers: auth });
-      if (!loadRes.ok) throw new Error(`/load answered ${loadRes.status}: ${await loadRes.text()}`);
-
-      const tesseraUrl = `${tesseraBase}/cubejs-api/v1/load?${qs}`;
-      const floorUrl = `${floorBase}/load/${slug}`;
-      const preparedUrl = `${floorBase}/prepared/${slug}`;
-      await drive(floorUrl, {}, WARMUP_SEC);
-      await drive(preparedUrl, {}, WARMUP_SEC);
-      await drive(tesseraUrl, auth, WARMUP_SEC);
-      const f = await drive(floorUrl, {}, DURATION_SEC);
-      const p = await drive(preparedUrl, {}, DURATION_SEC);
-      const t = await drive(tesseraUrl, auth, DURATION_SEC);
-      rows.push(
-        [name, 'floor (express + pg)', f.rps.toFixed(0), `${f.p50}`, `${f.p99}`, '', '', `${f.errors}`],
-        [name, 'floor, prepared stmt', p.rps.toFixed(0), `${p.p50}`, `${p.p99}`, '', '', `${p.errors}`],
-        [name, 'tessera /load', t.rps.toFixed(0), `${t.p50}`, `${t.p99}`, (t.rps / f.rps).toFixed(2), (t.rps / p.rps).toFixed(2), `${t.errors}`],
-      );
-      console.log(`${name}: SQL ${JSON.stringify(text)} params ${JSON.stringify(values)}`);
+      await drive(floor, floorPath, () => ({}), WARMUP_SEC);
+      await drive(tessera, tesseraPath, tesseraHeaders, WARMUP_SEC);
+      if (uncachedTessera) await drive(uncachedTessera, tesseraPath, tesseraHeaders, WARMUP_SEC);
+      const f = empty();
+      const t = empty();
+      const u = empty();
+      for (let round = 0; round < 2; round += 1) {
+        await drive(floor, floorPath, () => ({}), DURATION_SEC / 2, f);
+        await drive(tessera, tesseraPath, tesseraHeaders, DURATION_SEC / 2, t);
+        if (uncachedTessera) await drive(uncachedTessera, tesseraPath, tesseraHeaders, DURATION_SEC / 2, u);
+      }
+      const rps = (x: Figures) => x.requests / x.seconds;
+      const cpu = (x: Figures) => x.cpuMs / Math.max(1, x.requests);
+      rows.push([
+        s.name,
+        String(rowCount),
+        rps(f).toFixed(0),
+        cpu(f).toFixed(3),
+        rps(t).toFixed(0),
+        cpu(t).toFixed(3),
+        (rps(t) / rps(f)).toFixed(2),
+        (cpu(t) / cpu(f)).toFixed(2),
+        s.target,
+        `${f.errors}/${t.errors}`,
+        ...(uncachedTessera ? [`${(rps(u) / rps(f)).toFixed(2)} (${cpu(u).toFixed(3)} ms)`] : []),
+      ]);
+      console.log(`${s.name}: floor ${rps(f).toFixed(0)} req/s, Tessera ${rps(t).toFixed(0)} req/s`);
     }
   } finally {
-    // autocannon stops its clock with requests still in flight; let them finish before closing pools.
-    await new Promise((r) => setTimeout(r, 1000));
-    await new Promise((r) => tessera.close(r));
-    await new Promise((r) => floor.close(r));
-    await pool.end();
-    await db.close();
+    await Promise.all([tessera.stop(), floor.stop(), uncachedTessera?.stop()]);
     await embedded?.stop();
   }
 
-  const header = ['query', 'server', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'vs prepared', 'errors'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const header = ['scenario', 'rows', 'floor req/s', 'floor CPU ms/req', 'Tessera req/s', 'Tessera CPU ms/req', 'Tessera / floor', 'CPU ratio', 'target', 'errors f/t'];
+  if (uncachedTessera) header.push('no cache / floor (CPU)');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows) console.log(line(r));
-  console.log('\nratio = Tessera req/s ÷ floor req/s (target ≥ 0.80); vs prepared = ÷ the floor using a prepared statement too');
+  console.log('\nTessera / floor = req/s ratio; CPU ratio = Tessera CPU per request ÷ the floor\'s (target ≤ 1.5 on the cheap query).');
 }
 
 main().then(

@@ -1,228 +1,78 @@
 /**
- * `tessera serve | seed | token`. Serve: config → database (embedded when no
- * DATABASE_URL, seeded) → model → authenticator → app → listen, and a
- * graceful stop on SIGTERM/SIGINT.
+ * `tessera <command>`: one table of commands, each loaded on demand and each
+ * answering `--help`. Start-up problems a user can fix get one line on stderr
+ * and exit 1; usage errors exit 2.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import path from 'node:path';
-import jwt from 'jsonwebtoken';
-import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
-import { loadConfig } from '../config/load-config.js';
-import { createDatabase } from '../db/create-database.js';
-import type { Database } from '../db/database.js';
-import type { EmbeddedPostgres } from '../db/embedded-postgres.js';
-import { seedDemo } from '../db/seed.js';
+import { packageVersionOf as packageVersion } from '../openapi/package-version.js';
 import { ConfigError, ModelError } from '../errors/engine-error.js';
-import { createApp } from '../server/create-app.js';
-import { createAppDeps } from '../server/create-app-deps.js';
-import { createLogger } from '../server/create-logger.js';
+import type { CliCommand } from './cli-command.js';
+import { StartupError } from './startup-error.js';
 
-const HELP = `Usage: tessera <command> [options]
+interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<CliCommand>;
+}
+
+/** Add a command with one line here; its module exports a `CliCommand`. */
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  serve: { summary: 'Start the HTTP server (the default command).', load: async () => (await import('./commands/serve-command.js')).serveCommand },
+  seed: { summary: 'Create and fill the demo tables in their own schema.', load: async () => (await import('./commands/seed-command.js')).seedCommand },
+  token: { summary: 'Print a signed HS256 token for development.', load: async () => (await import('./commands/token-cli-command.js')).tokenCliCommand },
+  explain: { summary: 'Print the resolved query, plan, SQL and parameters without a database.', load: async () => (await import('./commands/explain-cli-command.js')).explainCliCommand },
+  validate: { summary: 'Load a model folder without a database and print every error.', load: async () => (await import('./commands/validate-cli-command.js')).validateCliCommand },
+  rls: { summary: 'Print a row-level security SQL draft for the model (rls sql).', load: async () => (await import('./commands/rls-command.js')).rlsCommand },
+};
+
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return `Usage: tessera <command> [options]
 
 Commands:
-  serve            Start the HTTP server (default). Without DATABASE_URL it starts an
-                   embedded PostgreSQL in .tessera/pgdata and seeds the demo dataset.
-  seed [--force]   Create and fill the demo tables in DATABASE_URL (or the embedded
-                   database). --force drops and recreates them.
-  token [options]  Print a signed HS256 token (see: tessera token --help).
-  help             Show this help.
+${lines.join('\n')}
+
+Options:
+  -h, --help     Show help (also: tessera <command> --help).
+  -v, --version  Print the version.
 
 Configuration is read from the environment and tessera.config.{js,mjs,ts} (see README).`;
-
-/** The demo user the printed token speaks for; tenant = ((id - 1) % 5) + 1. */
-const DEMO_USER_ID = 42;
-const DEMO_TENANT_ID = ((DEMO_USER_ID - 1) % 5) + 1;
-/** How long in-flight requests get to finish after SIGTERM before sockets are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [command = 'serve', ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve();
-    case 'seed':
-      return seed(rest);
-    case 'token': {
-      // Loaded on demand: the token command needs neither the server nor the database.
-      const { runTokenCommand } = await import('./token-command.js');
-      return runTokenCommand(rest, process.env, {
-        stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-        stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-      });
-    }
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${HELP}\n`);
-      return 0;
-    default:
-      process.stderr.write(`tessera: unknown command "${command}"\n\n${HELP}\n`);
-      return 2;
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
-}
-
-/** What a tokenless dev-mode request of the demo speaks for: the printed token's user (issue 12). */
-const DEMO_DEV_CONTEXT = Object.freeze({ sub: `user-${DEMO_USER_ID}`, u: Object.freeze({ id: DEMO_USER_ID }), tenant_id: DEMO_TENANT_ID });
-
-/**
- * Loads config; outside production with no database and no secret (the demo), a dev secret kept in the
- * data dir signs the printed token, and tokenless requests get the demo user's context unless one is configured.
- */
-async function loadServeConfig(): Promise<Config> {
-  const first = await loadConfig();
-  if (first.database.url || first.production || first.apiSecrets.length > 0) return first;
-  const devSecret = readOrCreateDevSecret(dataDirOf(first));
-  return loadConfig({ devSecret, devSecurityContext: DEMO_DEV_CONTEXT });
-}
-
-const dataDirOf = (config: Config): string => config.dataDir ?? path.resolve('.tessera');
-
-function readOrCreateDevSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'dev-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('hex');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
-
-/** The configured database URL, or an embedded PostgreSQL started for this process. */
-async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
-  if (config.database.url) return { url: config.database.url };
-  const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
-  const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDirOf(config), 'pgdata'), logger });
-  return { url: embedded.url, embedded };
-}
-
-/** An open database: the configured one, or the embedded one (seeded). */
-async function openDatabase(config: Config, logger: Logger): Promise<{ db: Database; embedded?: EmbeddedPostgres }> {
-  const { url, embedded } = await resolveDatabase(config, logger);
-  const db = createDatabase({ ...config.database, url }, logger);
-  try {
-    if (embedded || config.seedOnStart) {
-      const result = await seedDemo(db);
-      logger.info({ seeded: result.seeded, ms: result.ms }, result.seeded ? 'demo dataset seeded' : 'demo dataset already present');
-    }
-  } catch (err) {
-    await db.close();
-    await embedded?.stop();
-    throw err;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    if (topic && Object.hasOwn(COMMANDS, topic)) return (await COMMANDS[topic]!.load()).run(['--help']);
+    process.stdout.write(`${mainHelp()}\n`);
+    return 0;
   }
-  return embedded ? { db, embedded } : { db };
-}
-
-async function serve(): Promise<number> {
-  const config = await loadServeConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const { db, embedded } = await openDatabase(config, logger);
-  let server: Server;
-  try {
-    const deps = await createAppDeps({ config, db, logger });
-    const app = createApp(deps);
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
-    });
-  } catch (err) {
-    await db.close();
-    await embedded?.stop();
-    throw err;
-  }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ host: config.host, port, devMode: config.devMode, embedded: embedded !== undefined }, 'tessera listening');
-  process.stdout.write(banner(config, port, embedded !== undefined));
-  installShutdown(server, db, embedded, logger);
-  return new Promise<number>(() => undefined); // runs until a signal
-}
-
-function banner(config: Config, port: number, embedded: boolean): string {
-  const host = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(config.host) ? 'localhost' : config.host;
-  const base = `http://${host}:${port}`;
-  const curl = (auth: string) =>
-    `curl ${auth}-G --data-urlencode 'query={"measures":["Orders.count"]}' ${base}/cubejs-api/v1/load`;
-  const lines = ['', `Tessera is listening on ${base}`];
-  if (embedded) lines.push('Database: embedded PostgreSQL with the demo dataset (no DATABASE_URL set).');
-  const secret = config.apiSecrets[0];
-  // A long-lived token signed with a production secret must never land in a log.
-  if (secret && !config.production) {
-    const token = jwt.sign({ sub: `user-${DEMO_USER_ID}`, u: { id: DEMO_USER_ID }, tenant_id: DEMO_TENANT_ID }, secret, {
-      algorithm: 'HS256',
-      expiresIn: '30d',
-    });
-    lines.push(`Dev token for demo user ${DEMO_USER_ID} (tenant ${DEMO_TENANT_ID}), valid 30 days:`, `  ${token}`, 'Try:', `  ${curl(`-H "Authorization: ${token}" `)}`);
-  }
-  if (config.devMode) {
-    lines.push(
-      config.security?.devSecurityContext === undefined
-        ? 'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token get an empty security context, so cubes filtered by missing claims answer 403.'
-        : 'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token get devSecurityContext.',
-      `  ${curl('')}`,
-    );
-  }
-  return `${lines.join('\n')}\n\n`;
-}
-
-function installShutdown(server: Server, db: Database, embedded: EmbeddedPostgres | undefined, logger: Logger): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    // Ctrl+C reaches us twice (from the terminal and relayed by tsx/npm), so repeats are ignored.
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => {
-      logger.warn('in-flight requests did not finish in time; closing their connections');
-      server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS).unref();
-    setTimeout(() => {
-      logger.error('shutdown did not complete; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS + 5000).unref();
-    server.close(async () => {
-      try {
-        await db.close();
-        await embedded?.stop();
-        logger.info('stopped');
-        process.exit(0);
-      } catch (err) {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      }
-    });
-    // Keep-alive connections with no request in flight would hold server.close open.
-    server.closeIdleConnections();
-    // Logged once the listener is closed, so anyone reading it can rely on new connections being refused.
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
-
-async function seed(args: readonly string[]): Promise<number> {
-  const unknown = args.filter((a) => a !== '--force');
-  if (unknown.length > 0) {
-    process.stderr.write(`tessera seed: unknown option ${unknown[0]}\n`);
+  // Options without a command go to `serve` (`tessera --port 4001`).
+  const [name, args] = first === undefined || first.startsWith('-') ? ['serve', argv] : [first, rest];
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    process.stderr.write(`tessera: unknown command "${name}"\n\n${mainHelp()}\n`);
     return 2;
   }
-  const config = await loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const { url, embedded } = await resolveDatabase(config, logger);
-  try {
-    const result = await seedDemo(url, { force: args.includes('--force') });
-    process.stdout.write(result.seeded ? `Demo dataset seeded in ${result.ms} ms.\n` : 'Demo dataset already present (use --force to recreate it).\n');
+  if (args.includes('--version') || args.includes('-v')) {
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
-  } finally {
-    await embedded?.stop();
   }
+  return (await entry.load()).run(args);
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    // A server keeps running until its own shutdown exits the process.
+    if (code !== -1) process.exit(code);
+  },
   (err: unknown) => {
     // Start-up problems a user can fix get one clear line, not a stack trace.
-    if (err instanceof ConfigError || err instanceof ModelError || (err instanceof Error && err.name === 'SeedRefusedError')) {
+    if (err instanceof ConfigError || err instanceof ModelError || err instanceof StartupError || (err instanceof Error && ['SeedRefusedError', 'StartupError'].includes(err.name))) {
       process.stderr.write(`tessera: ${err.message}\n`);
     } else {
       process.stderr.write(`tessera: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

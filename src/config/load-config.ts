@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors/engine-error.js';
-import type { Config, ConfigHooks } from './config.js';
+import type { AuditConfig, Config, ConfigHooks } from './config.js';
 
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
@@ -40,7 +40,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Keys a Tessera config file may export; anything else is a typo and stops start-up. */
 const FILE_KEYS = [
   'apiSecrets', 'schemaPath', 'jwt', 'checkAuth', 'queryRewrite', 'queryTransformer',
-  'contextToGroups', 'securityContextSchema',
+  'contextToGroups', 'securityContextSchema', 'contextToAppId',
   'devSecurityContext', 'missingClaims',
 ] as const;
 
@@ -107,6 +107,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     queryRewrite: fromFileOr('queryRewrite', 'queryRewrite', fileOptions.queryRewrite, undefined),
     queryTransformer: fromFileOr('queryTransformer', 'queryTransformer', fileOptions.queryTransformer, undefined),
     contextToGroups: fromFileOr('contextToGroups', 'contextToGroups', fileOptions.contextToGroups, undefined),
+    contextToAppId: fromFileOr('contextToAppId', 'contextToAppId', fileOptions.contextToAppId, undefined),
     securityContextSchema: fromFileOr('securityContextSchema', 'securityContextSchema',
       fileOptions.securityContextSchema, undefined),
     authMode: fromEnv('authMode', 'TESSERA_AUTH'),
@@ -134,6 +135,32 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     setupToken: fromEnv('setupToken', 'TESSERA_SETUP_TOKEN'),
     anonymousRateLimit: fromEnv('anonymousRateLimit', 'TESSERA_ANONYMOUS_RATE_LIMIT'),
     anonymousRateWindowSec: fromEnv('anonymousRateWindowSec', 'TESSERA_ANONYMOUS_RATE_WINDOW_SEC'),
+    // Budgets, fairness, timeouts and shutdown (issue 13).
+    clientTimeoutMs: fromEnv('clientTimeoutMs', 'TESSERA_DB_CLIENT_TIMEOUT_MS'),
+    tenantConcurrency: fromEnv('tenantConcurrency', 'TESSERA_DB_TENANT_CONCURRENCY'),
+    queueDepth: fromEnv('queueDepth', 'TESSERA_DB_QUEUE_DEPTH'),
+    maxFilterDepth: fromEnv('maxFilterDepth', 'TESSERA_MAX_FILTER_DEPTH'),
+    maxFilters: fromEnv('maxFilters', 'TESSERA_MAX_FILTERS'),
+    maxFilterValues: fromEnv('maxFilterValues', 'TESSERA_MAX_FILTER_VALUES'),
+    maxParams: fromEnv('maxParams', 'TESSERA_MAX_QUERY_PARAMS'),
+    maxValueLength: fromEnv('maxValueLength', 'TESSERA_MAX_VALUE_LENGTH'),
+    maxDateLength: fromEnv('maxDateLength', 'TESSERA_MAX_DATE_LENGTH'),
+    maxMembers: fromEnv('maxMembers', 'TESSERA_MAX_MEMBERS'),
+    maxMultiQueryRows: fromEnv('maxMultiQueryRows', 'TESSERA_MAX_MULTI_QUERY_ROWS'),
+    requestTimeoutMs: fromEnv('requestTimeoutMs', 'TESSERA_REQUEST_TIMEOUT_MS'),
+    shutdownGraceMs: fromEnv('shutdownGraceMs', 'TESSERA_SHUTDOWN_GRACE_MS'),
+    startupRetryMaxMs: fromEnv('startupRetryMaxMs', 'TESSERA_DB_RETRY_MAX_MS'),
+    // The result cache (issue 14).
+    cacheEnabled: fromEnv('cacheEnabled', 'TESSERA_CACHE'),
+    cacheMaxBytes: fromEnv('cacheMaxBytes', 'TESSERA_CACHE_MAX_BYTES'),
+    cacheDefaultRefreshSec: fromEnv('cacheDefaultRefreshSec', 'TESSERA_CACHE_DEFAULT_REFRESH_SEC'),
+    cacheMaxAgeSec: fromEnv('cacheMaxAgeSec', 'TESSERA_CACHE_MAX_AGE_SEC'),
+    cacheRedisPrefix: fromEnv('cacheRedisPrefix', 'TESSERA_CACHE_REDIS_PREFIX'),
+    continueWaitMs: fromEnv('continueWaitMs', 'TESSERA_CONTINUE_WAIT_MS'),
+    rowLevelSecurity: fromEnv('rowLevelSecurity', 'TESSERA_DB_RLS'),
+    rlsRole: fromEnv('rlsRole', 'TESSERA_DB_RLS_ROLE'),
+    audit: fromEnv('audit', 'TESSERA_AUDIT'),
+    auditClaimValues: fromEnv('auditClaimValues', 'TESSERA_AUDIT_CLAIM_VALUES'),
   };
 
   const parsed = rawSchema.safeParse(raw);
@@ -176,10 +203,12 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
   }
   const defaultLimit = Math.min(o.defaultLimit, o.maxLimit);
   const statementTimeoutMs = o.statementTimeoutMs ?? o.cubeQueryTimeout ?? 30_000;
+  const resilience = resilienceOptions(o, statementTimeoutMs, name);
   const hooks: ConfigHooks = Object.freeze({
     checkAuth: o.checkAuth as ConfigHooks['checkAuth'],
     queryRewrite: (o.queryRewrite ?? o.queryTransformer) as ConfigHooks['queryRewrite'],
     contextToGroups: o.contextToGroups as ConfigHooks['contextToGroups'],
+    contextToAppId: o.contextToAppId as ConfigHooks['contextToAppId'],
     securityContextSchema: o.securityContextSchema as ConfigHooks['securityContextSchema'],
   });
 
@@ -199,8 +228,13 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       poolMax: o.poolMax,
       statementTimeoutMs,
       connectionTimeoutMs: o.connectionTimeoutMs,
+      ...resilience.database,
+      rowLevelSecurity: o.rowLevelSecurity,
+      rlsRole: o.rlsRole,
     },
     query: { defaultLimit, maxLimit: o.maxLimit, defaultTimezone: o.defaultTimezone },
+    budgets: resilience.budgets,
+    server: resilience.server,
     jwt: {
       jwkUrl: o.jwkUrl,
       issuer: o.issuer,
@@ -239,6 +273,15 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       anonymousRateLimit: o.anonymousRateLimit,
       anonymousRateWindowSec: o.anonymousRateWindowSec,
     },
+    cache: {
+      enabled: o.cacheEnabled,
+      maxBytes: o.cacheMaxBytes,
+      defaultRefreshSec: o.cacheDefaultRefreshSec,
+      maxAgeSec: o.cacheMaxAgeSec,
+      redisPrefix: o.cacheRedisPrefix,
+      continueWaitMs: o.continueWaitMs,
+    },
+    audit: { target: o.audit.kind === 'file' ? { kind: 'file', path: path.resolve(cwd, o.audit.path) } : o.audit, claimValues: o.auditClaimValues },
   };
 
   return deepFreezeData(config);
@@ -317,6 +360,7 @@ const rawSchema = z.object({
   queryRewrite: fn,
   queryTransformer: fn,
   contextToGroups: fn,
+  contextToAppId: fn,
   securityContextSchema: z.custom<object>(
     (v) => (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function',
     'must be a zod schema (an object with safeParse)',
@@ -366,7 +410,77 @@ const rawSchema = z.object({
   setupToken: z.string().optional().refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   anonymousRateLimit: int(1, 1_000_000_000, 300),
   anonymousRateWindowSec: int(1, 86_400, 60),
+  // Budgets, fairness, timeouts and shutdown (issue 13); defaults a real dashboard never meets.
+  clientTimeoutMs: wholeNumber(100, 86_400_000).optional(),
+  tenantConcurrency: wholeNumber(1, 1000).optional(),
+  queueDepth: int(0, 100_000, 100),
+  maxFilterDepth: int(1, 100, 20),
+  maxFilters: int(1, 100_000, 500),
+  maxFilterValues: int(1, 60_000, 10_000),
+  maxParams: int(1, 65_000, 30_000),
+  maxValueLength: int(1, 1_000_000, 10_000),
+  maxDateLength: int(10, 1000, 100),
+  maxMembers: int(1, 10_000, 200),
+  maxMultiQueryRows: wholeNumber(1, 10_000_000).optional(),
+  requestTimeoutMs: wholeNumber(100, 86_400_000).optional(),
+  shutdownGraceMs: int(0, 3_600_000, 10_000),
+  startupRetryMaxMs: int(100, 3_600_000, 30_000),
+  // The result cache (issue 14).
+  cacheEnabled: bool.optional().transform((v) => v ?? true),
+  cacheMaxBytes: int(1024, 2 ** 40, 64 * 1024 * 1024),
+  cacheDefaultRefreshSec: int(1, 86_400 * 30, 10),
+  cacheMaxAgeSec: int(1, 86_400 * 30, 3600),
+  cacheRedisPrefix: str.min(1).max(200).default('tessera:cache:'),
+  continueWaitMs: int(0, 3_600_000, 10_000),
+  rowLevelSecurity: z.string().trim().toLowerCase().optional()
+    .refine((v) => v === undefined || ['on', 'off', 'true', 'false', '1', '0'].includes(v), 'must be on or off')
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
+  rlsRole: str.regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a role name of letters, digits and underscores').default('tessera_query'),
+  audit: z.string().trim().optional().transform((v, ctx): AuditConfig['target'] => {
+    if (v === undefined || v === '' || v === 'off') return { kind: 'off' };
+    if (v === 'stdout' || v === 'postgres') return { kind: v };
+    if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
+    ctx.addIssue({ code: 'custom', message: 'must be stdout, file:<path>, postgres or off' });
+    return z.NEVER;
+  }),
+  auditClaimValues: list(z.string()).transform((v) => Object.freeze(v)),
 });
+
+/** Budgets, fairness, timeouts and shutdown (issue 13), cross-checked against the statement timeout and row cap. */
+function resilienceOptions(o: z.infer<typeof rawSchema>, statementTimeoutMs: number, name: (key: string, fallback: string) => string) {
+  // The client waits longer than PostgreSQL, so the server's own timeout (a clean 57014) normally wins.
+  const clientTimeoutMs = o.clientTimeoutMs ?? (statementTimeoutMs > 0 ? statementTimeoutMs + 5000 : undefined);
+  if (clientTimeoutMs !== undefined && statementTimeoutMs > 0 && clientTimeoutMs <= statementTimeoutMs) {
+    throw new ConfigError(name('clientTimeoutMs', 'TESSERA_DB_CLIENT_TIMEOUT_MS'), `must be longer than the statement timeout (${statementTimeoutMs} ms)`);
+  }
+  const maxMultiQueryRows = o.maxMultiQueryRows ?? o.maxLimit;
+  if (maxMultiQueryRows > o.maxLimit) {
+    throw new ConfigError(name('maxMultiQueryRows', 'TESSERA_MAX_MULTI_QUERY_ROWS'), `must not exceed the query row cap (${o.maxLimit})`);
+  }
+  return {
+    database: {
+      clientTimeoutMs,
+      // Half the pool per security context leaves the other half for everyone else.
+      tenantConcurrency: Math.min(o.tenantConcurrency ?? Math.max(1, Math.floor(o.poolMax / 2)), o.poolMax),
+      queueDepth: o.queueDepth,
+    },
+    budgets: {
+      maxFilterDepth: o.maxFilterDepth,
+      maxFilters: o.maxFilters,
+      maxFilterValues: o.maxFilterValues,
+      maxParams: o.maxParams,
+      maxValueLength: o.maxValueLength,
+      maxDateLength: o.maxDateLength,
+      maxMembers: o.maxMembers,
+      maxMultiQueryRows,
+    },
+    server: {
+      requestTimeoutMs: o.requestTimeoutMs ?? (clientTimeoutMs ?? 60_000) + 5000,
+      shutdownGraceMs: o.shutdownGraceMs,
+      startupRetryMaxMs: o.startupRetryMaxMs,
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------
 // Sources.

@@ -1,15 +1,29 @@
 /**
- * The execute stage: a pg pool for queries (timeouts set per connection) and
- * knex for metadata. Failures become EngineErrors with generic messages; the
- * raw database message goes only to the log.
+ * The execute stage: a pg pool for queries and knex for metadata.
+ *
+ * Connections heal: TCP keepalive, a client-side timeout longer than the
+ * statement timeout, and any connection that saw a network fault is dropped,
+ * not reused. A statement whose request is aborted is cancelled in PostgreSQL
+ * (CancelRequest). Slots are handed out fairly per security context. Failures
+ * become EngineErrors with generic messages; the raw message goes only to the log.
+ *
+ * Statements are unnamed (parsed per execution): measured as fast as named ones
+ * for Tessera's queries, they keep backend memory flat whatever SQL texts come,
+ * and they work behind PgBouncer in transaction pooling mode.
  */
-import { createHash } from 'node:crypto';
 import knexFactory from 'knex';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/config.js';
-import { EngineError, type ErrorCode } from '../errors/engine-error.js';
+import { EngineError } from '../errors/engine-error.js';
 import type { CompiledSql, Database, QueryResult } from './database.js';
+import { databaseMessage, isConnectionFault, toDatabaseError, UNAVAILABLE_RETRY_AFTER_SEC } from './database-errors.js';
+import { createFairQueue } from './fair-queue.js';
+import { sendCancelRequest } from './send-cancel-request.js';
+import { currentStatementScope, type StatementScope } from './statement-scope.js';
+
+export { classifyDatabaseError, toDatabaseError } from './database-errors.js';
+import { runWithSettings } from './rls/run-with-settings.js';
 
 /** Date and time types come back as PostgreSQL's own text so `shape/` formats them without a JS Date round-trip. */
 const RAW_TEXT_TYPE_IDS = new Set<number>([
@@ -34,124 +48,279 @@ export const QUERY_TYPES: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
+/** The wire protocol counts bind parameters in 16 bits. */
+const PROTOCOL_MAX_PARAMS = 65_535;
+/** `/readyz` must answer within a second, so the ping gives up before that. */
+const PING_TIMEOUT_MS = 800;
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
-/** Maps a pg / pool / socket failure to the code callers see. */
-export function classifyDatabaseError(err: unknown): ErrorCode {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  const message = typeof e?.message === 'string' ? e.message : '';
-  if (code === '57014') return 'ERR_DB_TIMEOUT'; // statement_timeout or cancel
-  if (/timeout exceeded when trying to connect/i.test(message)) return 'ERR_DB_TIMEOUT'; // pool acquire
-  if (
-    code.startsWith('08') || // connection exception
-    code.startsWith('53') || // insufficient resources (too many connections, disk full)
-    /^57P0\d$/.test(code) || // admin / crash shutdown, cannot connect now
-    code.startsWith('28') || // invalid authorization: the server is misconfigured, not the query
-    code === '3D000' || // database does not exist
-    CONNECTION_ERRORS.has(code) ||
-    /connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(message)
-  ) {
-    return 'ERR_DB_UNAVAILABLE';
-  }
-  return 'ERR_DB_QUERY_FAILED';
-}
-
-const MESSAGES: Record<'ERR_DB_UNAVAILABLE' | 'ERR_DB_TIMEOUT' | 'ERR_DB_QUERY_FAILED', string> = {
-  ERR_DB_UNAVAILABLE: 'The database is unavailable.',
-  ERR_DB_TIMEOUT: 'The database did not answer in time.',
-  ERR_DB_QUERY_FAILED: 'The query failed in the database.',
-};
-
-/** Wraps any database failure in an EngineError with a generic message; the cause stays for the log. */
-export function toDatabaseError(err: unknown): EngineError {
-  if (err instanceof EngineError) return err;
-  const code = classifyDatabaseError(err) as keyof typeof MESSAGES;
-  const sqlstate = (err as { code?: unknown } | null)?.code;
-  // Class 22 (data exception: bad number, bad date, overflow) means a value from the request did not fit its column.
-  if (code === 'ERR_DB_QUERY_FAILED' && typeof sqlstate === 'string' && sqlstate.startsWith('22')) {
-    return new EngineError(code, 'A value in the query is not valid for its column.', { cause: err, status: 400 });
-  }
-  return new EngineError(code, MESSAGES[code], { cause: err });
-}
-
-const statementNames = new Map<string, string>();
-
-/** A stable name per SQL text for server-side prepared statements (bounded, so ad-hoc SQL cannot grow it forever). */
-function statementName(sql: string): string | undefined {
-  let name = statementNames.get(sql);
-  if (name === undefined) {
-    if (statementNames.size >= 1000) return undefined;
-    name = `tessera_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
-    statementNames.set(sql, name);
-  }
-  return name;
+/** A pg client with the fields the cancel request needs (set once connected). */
+interface CancellableClient extends pg.PoolClient {
+  readonly processID?: number;
+  readonly secretKey?: number;
+  readonly host: string;
+  readonly port: number;
 }
 
 /** Opens the pool and knex; nothing connects until the first query. */
 export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Logger): Database {
   const log = logger.child({ component: 'db' });
-  const pool = new pg.Pool({
+  const clientTimeoutMs = cfg.clientTimeoutMs ?? (cfg.statementTimeoutMs > 0 ? cfg.statementTimeoutMs + 5000 : 0);
+  const connection = {
     connectionString: cfg.url,
-    max: cfg.poolMax,
     connectionTimeoutMillis: cfg.connectionTimeoutMs,
     statement_timeout: cfg.statementTimeoutMs,
-    application_name: 'tessera',
+    // Keepalive notices a peer that vanished without a FIN (a partition) on idle connections too.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A fixed session time zone makes the raw timestamptz text independent of the server's default.
     options: '-c TimeZone=UTC',
-    // Connections are recycled now and then, which also bounds the prepared statements each one keeps.
-    maxUses: 5000,
-  });
+  };
+  const pool = new pg.Pool({ ...connection, application_name: 'tessera', max: cfg.poolMax, idleTimeoutMillis: 30_000 });
   // An idle client that loses its connection emits here; without a listener the process would crash.
-  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection failed'));
+  pool.on('error', (err) => log.warn({ err: describe(err) }, 'idle database connection failed'));
+  const slots = createFairQueue({
+    slots: cfg.poolMax,
+    perKey: Math.min(cfg.poolMax, cfg.tenantConcurrency ?? Math.max(1, Math.floor(cfg.poolMax / 2))),
+    queueDepth: cfg.queueDepth ?? 100,
+    waitTimeoutMs: cfg.connectionTimeoutMs,
+  });
 
+  // Open metadata connections, so closing can drop one whose statement will never be answered.
+  const metaConnections = new Set<pg.Client>();
   const knex = knexFactory({
     client: 'pg',
-    connection: {
-      connectionString: cfg.url,
-      application_name: 'tessera-meta',
-      connectionTimeoutMillis: cfg.connectionTimeoutMs,
-      statement_timeout: cfg.statementTimeoutMs,
-    } as unknown as string,
-    pool: { min: 0, max: Math.max(2, Math.min(5, cfg.poolMax)) },
+    // pg's own read timeout: knex then finds the connection not ready and replaces it, so a partition cannot freeze it.
+    connection: { ...connection, application_name: 'tessera-meta', ...(clientTimeoutMs > 0 ? { query_timeout: clientTimeoutMs } : {}) } as unknown as string,
+    pool: {
+      min: 0,
+      max: Math.max(2, Math.min(5, cfg.poolMax)),
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+        metaConnections.add(conn);
+        conn.once('end', () => metaConnections.delete(conn));
+        done(null, conn);
+      },
+    },
     acquireConnectionTimeout: cfg.connectionTimeoutMs,
+    // knex would print its own multi-line warnings (stack traces included) to the console; they go to the log as one line.
+    log: {
+      warn: (message: unknown) => log.warn({ knex: oneLine(message) }, 'knex warning'),
+      error: (message: unknown) => log.warn({ knex: oneLine(message) }, 'knex error'),
+      deprecate: (method: unknown, alternative: unknown) => log.debug({ method, alternative }, 'knex deprecation'),
+      debug: () => undefined,
+    },
   });
+
+  // Checked-out connections, so closing can drop the ones an abandoned statement still holds.
+  const checkedOut = new Set<CancellableClient>();
+
+  /** Drops a connection for good: the pool forgets it and its socket is destroyed at once. */
+  const evict = (client: CancellableClient, reason: Error): void => {
+    client.release(reason);
+    client.connection.stream.destroy();
+  };
+
+  /** The one place a statement runs; session settings (RLS role, claims) belong here, around it. */
+  const runStatement = (client: pg.PoolClient, compiled: CompiledSql) => {
+    const request = { text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES };
+    return compiled.settings ? runWithSettings(client, request, compiled.settings) : client.query(request);
+  };
+
+  /** Runs on a pooled connection; settles early on abort or client timeout, and returns the slot once the connection is free. */
+  const execute = async (compiled: CompiledSql, signal: AbortSignal | undefined, releaseSlot: () => void): Promise<QueryResult> => {
+    let client: CancellableClient;
+    try {
+      client = (await withAbort(pool.connect(), signal, (late) => late.release())) as CancellableClient;
+    } catch (err) {
+      releaseSlot();
+      throw err;
+    }
+    checkedOut.add(client);
+    // A checked-out client has no pool listener; an unheard 'error' would crash the process (the query rejects anyway).
+    const onClientError = (err: Error): void => log.warn({ err: describe(err) }, 'database connection failed during a statement');
+    client.on('error', onClientError);
+    return new Promise<QueryResult>((resolve, reject) => {
+      let settled = false;
+      let freed = false;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        fn();
+      };
+      const free = (fault?: Error): void => {
+        if (freed) return;
+        freed = true;
+        checkedOut.delete(client);
+        client.off('error', onClientError);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (fault) evict(client, fault);
+        else client.release();
+        releaseSlot();
+      };
+      const onAbort = (): void => {
+        settle(() => reject(signal?.reason));
+        // The connection is freed when PostgreSQL answers the cancelled statement (or the client timeout drops it).
+        const { processID, secretKey } = client;
+        if (processID !== undefined && secretKey !== undefined) {
+          void sendCancelRequest({ host: client.host, port: client.port, processID, secretKey });
+        }
+      };
+      const timer = clientTimeoutMs > 0
+        ? setTimeout(() => {
+            const fault = new Error(`no answer from the database within the client timeout of ${clientTimeoutMs} ms`);
+            settle(() => reject(unavailable(fault)));
+            free(fault);
+          }, clientTimeoutMs)
+        : undefined;
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      runStatement(client, compiled).then(
+        (result) => {
+          free();
+          settle(() => resolve({ rows: result.rows, fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) }));
+        },
+        (err: unknown) => {
+          free(isConnectionFault(err) ? (err as Error) : undefined);
+          settle(() => reject(err));
+        },
+      );
+    });
+  };
+
+  const fail = (err: unknown, compiled: CompiledSql): EngineError => {
+    const mapped = toDatabaseError(err);
+    const level = mapped.code === 'ERR_DB_QUERY_FAILED' ? 'error' : 'warn';
+    // The SQL text is safe to log (values are parameters); the params are not logged.
+    log[level]({ err: describe(err), code: mapped.code, sql: compiled.sql, paramCount: compiled.params.length }, 'database query failed');
+    return mapped;
+  };
+
+  // One dedicated connection answers readiness, so a full pool never makes the process look dead.
+  let pingClient: pg.Client | undefined;
+  let pingInFlight: Promise<void> | undefined;
+  const dropPingClient = (): void => {
+    const c = pingClient;
+    pingClient = undefined;
+    c?.connection.stream.destroy();
+    void c?.end().catch(() => undefined);
+  };
+  const pingOnce = async (): Promise<void> => {
+    if (!pingClient) {
+      const c = new pg.Client({ ...connection, application_name: 'tessera-ping', connectionTimeoutMillis: PING_TIMEOUT_MS });
+      c.on('error', () => {
+        if (pingClient === c) pingClient = undefined;
+      });
+      pingClient = c;
+      await c.connect();
+    }
+    await pingClient.query('select 1');
+  };
+
+  /** knex waits for its busy connections; after a moment they are dropped, since nobody waits for their answer. */
+  const closeKnex = async (): Promise<void> => {
+    const destroyed = knex.destroy();
+    const settledSoon = await Promise.race([destroyed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref())]);
+    if (settledSoon) return;
+    for (const conn of metaConnections) conn.connection.stream.destroy();
+    await destroyed;
+  };
 
   let closed: Promise<void> | undefined;
 
   return {
     knex,
-    async query(compiled: CompiledSql): Promise<QueryResult> {
+    async query(compiled: CompiledSql, opts?: StatementScope): Promise<QueryResult> {
+      if (compiled.params.length > PROTOCOL_MAX_PARAMS) {
+        throw new EngineError('ERR_QUERY_LIMIT_EXCEEDED', `The query needs more than ${PROTOCOL_MAX_PARAMS} bound parameters; use fewer filter values.`);
+      }
+      const scope = { ...currentStatementScope(), ...opts };
+      let releaseSlot: () => void;
       try {
-        // A named statement is parsed and planned once per connection, then only bound and executed.
-        const result = await pool.query({ name: statementName(compiled.sql), text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES });
-        return {
-          rows: result.rows,
-          fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-        };
+        releaseSlot = await slots.acquire(scope.tenantKey ?? '', scope.signal);
       } catch (err) {
-        const mapped = toDatabaseError(err);
-        // The SQL text is safe to log (values are parameters); the params are not logged.
-        log.error(
-          { err: describe(err), code: mapped.code, sql: compiled.sql, paramCount: compiled.params.length },
-          'database query failed',
-        );
-        throw mapped;
+        throw fail(err, compiled);
+      }
+      try {
+        return await execute(compiled, scope.signal, releaseSlot);
+      } catch (err) {
+        throw fail(err, compiled);
       }
     },
-    async ping(): Promise<void> {
-      try {
-        await pool.query('select 1');
-      } catch (err) {
-        log.warn({ err: describe(err) }, 'database ping failed');
-        throw new EngineError('ERR_DB_UNAVAILABLE', MESSAGES.ERR_DB_UNAVAILABLE, { cause: err });
-      }
+    ping(): Promise<void> {
+      pingInFlight ??= withTimeout(pingOnce(), PING_TIMEOUT_MS)
+        .catch((err: unknown) => {
+          dropPingClient();
+          log.warn({ err: describe(err) }, 'database ping failed');
+          throw unavailable(err);
+        })
+        .finally(() => {
+          pingInFlight = undefined;
+        });
+      return pingInFlight;
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close(): Promise<void> {
-      closed ??= Promise.all([pool.end(), knex.destroy()]).then(() => undefined);
+      // By now every request has finished or been cut; a statement still running has nobody to answer.
+      for (const client of checkedOut) client.connection.stream.destroy();
+      closed ??= Promise.all([pool.end(), closeKnex(), pingClient?.end().catch(() => undefined)]).then(() => undefined);
       return closed;
     },
   };
+}
+
+function unavailable(cause: unknown): EngineError {
+  return new EngineError('ERR_DB_UNAVAILABLE', databaseMessage('ERR_DB_UNAVAILABLE'), {
+    cause,
+    headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SEC) },
+  });
+}
+
+/** Rejects as soon as `signal` aborts; a value that arrives later goes to `onLate` (e.g. to release a connection). */
+function withAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onLate: (value: T) => void): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = (): void => {
+      aborted = true;
+      reject(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (aborted) onLate(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** The first line of a message or error, without its stack. */
+function oneLine(message: unknown): string {
+  const text = message instanceof Error ? message.message : String(message);
+  return text.split('\n')[0] ?? '';
 }
 
 function describe(err: unknown): Record<string, unknown> {

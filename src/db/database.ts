@@ -5,6 +5,7 @@
  * can format them in the query timezone without the JS Date round-trip.
  */
 import type { Knex } from 'knex';
+import type { StatementScope } from './statement-scope.js';
 
 export interface CompiledSql {
   readonly sql: string;
@@ -16,6 +17,8 @@ export interface CompiledSql {
   readonly settings?: Readonly<{ role?: string | undefined; claims?: string | undefined }> | undefined;
   /** The model data source the statement runs on (`default` when absent). */
   readonly dataSource?: string | undefined;
+  /** The cubes the statement reads; their `refresh_key`s decide how long a cached result is fresh. */
+  readonly cubes?: readonly string[] | undefined;
 }
 
 export interface QueryResult {
@@ -24,11 +27,16 @@ export interface QueryResult {
 }
 
 export interface Database {
-  /** Runs one parameterised statement; maps connection/timeout failures to EngineError. */
-  query(compiled: CompiledSql): Promise<QueryResult>;
-  /** Throws EngineError('ERR_DB_UNAVAILABLE') when the database cannot answer. */
+  /**
+   * Runs one parameterised statement; maps connection/timeout failures to EngineError.
+   * `opts` (abort signal, fairness key) defaults to the scope of the running request.
+   */
+  query(compiled: CompiledSql, opts?: StatementScope): Promise<QueryResult>;
+  /** Throws EngineError('ERR_DB_UNAVAILABLE') when the database cannot answer within a second. */
   ping(): Promise<void>;
   /** The knex instance for metadata (migrations, keys, sessions). */
   readonly knex: Knex;
   close(): Promise<void>;
+  /** Connections of the query pool: open, idle, and queries waiting for one (for metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }

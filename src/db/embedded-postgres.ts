@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -48,14 +48,27 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   const passwordFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.password`);
   const isNew = !existsSync(path.join(dataDir, 'PG_VERSION'));
   mkdirSync(path.dirname(dataDir), { recursive: true });
-  const password = readOrCreatePassword(passwordFile, isNew);
+  // Another live Tessera owns this data directory: refuse, and leave its server alone.
+  const releaseLock = acquireOwnerLock(dataDir);
+  let password: string;
+  try {
+    password = readOrCreatePassword(passwordFile, isNew);
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
 
   const orphan = isNew ? undefined : runningPostmaster(dataDir);
   if (orphan) {
     // A previous run died without stopping its server; adopt it rather than fail on the lock file.
     log.warn({ pid: orphan.pid, port: orphan.port, dataDir }, 'reusing the PostgreSQL already running on this data directory');
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${orphan.port}/${database}`;
-    await ensureDatabase(url, database);
+    try {
+      await ensureDatabase(url, database);
+    } catch (err) {
+      releaseLock();
+      throw err;
+    }
     return {
       url,
       stop: once(async () => {
@@ -64,6 +77,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
         } catch {
           // already gone
         }
+        releaseLock();
       }),
     };
   }
@@ -84,20 +98,77 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
     onLog: (message: string) => log.debug({ message: message.trim() }, 'postgres'),
     onError: (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'postgres'),
   });
-  if (isNew) {
-    log.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
-    await server.initialise();
-  }
   try {
+    if (isNew) {
+      log.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
+      await server.initialise();
+    }
     await server.start();
   } catch (err) {
+    releaseLock();
     throw new Error(`Embedded PostgreSQL did not start on data directory ${dataDir}${err instanceof Error ? `: ${err.message}` : ''}`, { cause: err });
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   await ensureDatabase(url, database);
   log.info({ port, dataDir, startMs: Math.round(performance.now() - startedAt), initialised: isNew }, 'embedded PostgreSQL started');
 
-  return { url, stop: once(() => server.stop()) };
+  return {
+    url,
+    stop: once(async () => {
+      await server.stop();
+      releaseLock();
+    }),
+  };
+}
+
+/** Raised when another live process already serves this data directory. */
+export class EmbeddedInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/**
+ * `<dataDir>.owner` holds the pid of the process that runs the server on this data directory.
+ * Created exclusively; a stale file (its process gone) is taken over.
+ */
+function acquireOwnerLock(dataDir: string): () => void {
+  const file = `${dataDir}.owner`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new EmbeddedInUseError(
+          `the embedded database in ${dataDir} is in use by another Tessera (pid ${owner}); stop it first or set TESSERA_DATA_DIR to another folder`,
+        );
+      }
+      unlinkSync(file);
+    }
+  }
+  throw new EmbeddedInUseError(`could not take the lock file ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * Creates and fills the demo dataset (public schema) entirely server-side.
+ * Creates and fills the demo dataset (schema `public` by default) entirely server-side.
+ * Every table it creates carries the comment DEMO_MARK, and it only ever drops marked tables.
  * Deterministic: every pseudo-random value is a hash of a row id. Idempotent:
  * a marker table records the seeded version; concurrent seeders serialise on
  * an advisory lock.
@@ -33,34 +34,59 @@ export class SeedRefusedError extends Error {
 
 type Exec = (sql: string) => Promise<Record<string, unknown>[]>;
 
+/** The comment that marks a demo table (and a demo schema) as created by Tessera's seed. */
+export const DEMO_MARK = 'created by tessera seed';
+
+export interface SeedOptions {
+  /** Drop and recreate the demo tables; only tables the seed marked as its own are ever dropped. */
+  readonly force?: boolean;
+  /** Schema of the demo tables (default `public`); any other schema must be new or one the seed created. */
+  readonly schema?: string;
+}
+
 /**
  * Seeds the demo dataset unless the marker says it is already there.
- * `force` drops and recreates the demo tables. Refuses to overwrite tables of the
- * same names that Tessera did not create.
+ * Never drops, changes or writes into a table (or a schema other than `public`) it did not create:
+ * a same-named table without the seed's mark stops it, with or without `force`.
  */
-export async function seedDemo(target: SeedTarget, opts: { force?: boolean } = {}): Promise<SeedResult> {
+export async function seedDemo(target: SeedTarget, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = performance.now();
+  const schema = opts.schema ?? 'public';
+  const q = quoteIdent(schema);
   const seeded = await inTransaction(target, async (exec) => {
     await exec(`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`);
-    const [state] = await exec(`
-      select to_regclass('public.tessera_demo_seed') is not null as has_marker,
-             (select count(*) from unnest(array[${DEMO_TABLES.map((t) => `'public.${t}'`).join(', ')}]) t(name)
-                where to_regclass(t.name) is not null)::int as existing_tables`);
-    const hasMarker = state?.has_marker === true;
-    if (hasMarker && !opts.force) {
-      const rows = await exec('select max(version) as version from public.tessera_demo_seed');
-      if (rows[0]?.version === DEMO_SEED_VERSION) return false;
+    const [ns] = await exec(`select n.oid is not null as exists, coalesce(obj_description(n.oid, 'pg_namespace'), '') = '${DEMO_MARK}' as marked
+      from (select 1) x left join pg_namespace n on n.nspname = ${quoteLiteral(schema)}`);
+    if (schema !== 'public' && ns?.exists === true && ns.marked !== true) {
+      throw new SeedRefusedError(`Schema ${schema} exists and was not created by tessera seed; refusing to write into it`);
     }
-    if (!hasMarker && Number(state?.existing_tables) > 0 && !opts.force) {
+    const [state] = await exec(`
+      select to_regclass('${q}.tessera_demo_seed') is not null as has_marker,
+             coalesce((select array_agg(t.name order by t.name) from unnest(array[${DEMO_TABLES.map((t) => `'${t}'`).join(', ')}]) t(name)
+               where to_regclass('${q}.' || quote_ident(t.name)) is not null
+                 and coalesce(obj_description(to_regclass('${q}.' || quote_ident(t.name)), 'pg_class'), '') <> '${DEMO_MARK}'), '{}') as foreign_tables`);
+    const hasMarker = state?.has_marker === true;
+    // A marker table without marks on its tables is from a seed before marks existed, which created them all together.
+    const legacy = hasMarker && (await exec(`select coalesce(obj_description(to_regclass('${q}.tessera_demo_seed'), 'pg_class'), '') <> '${DEMO_MARK}' as legacy`))[0]?.legacy === true;
+    const foreign = (state?.foreign_tables as string[] | undefined) ?? [];
+    if (foreign.length > 0 && !legacy) {
       throw new SeedRefusedError(
-        `The database already has tables named like the demo's (${DEMO_TABLES.join(', ')}) that Tessera did not create; refusing to overwrite them (use --force to replace them)`,
+        `The database already has tables named like the demo's that tessera seed did not create (${foreign.map((t) => `${schema}.${t}`).join(', ')}); refusing to touch them, with or without --force`,
       );
     }
-    await exec(SEED_SQL);
+    if (hasMarker && !opts.force) {
+      const rows = await exec(`select max(version) as version from ${q}.tessera_demo_seed`);
+      if (rows[0]?.version === DEMO_SEED_VERSION) return false;
+    }
+    if (schema !== 'public' && ns?.exists !== true) await exec(`create schema ${q}; comment on schema ${q} is '${DEMO_MARK}'`);
+    await exec(seedSql(q));
     return true;
   });
   return { seeded, ms: Math.round(performance.now() - started) };
 }
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 async function inTransaction<T>(target: SeedTarget, fn: (exec: Exec) => Promise<T>): Promise<T> {
   if (typeof target === 'object' && 'knex' in target) {
@@ -92,37 +118,38 @@ async function inTransaction<T>(target: SeedTarget, fn: (exec: Exec) => Promise<
  * rnd(id, salt) is PostgreSQL's portable integer hash (the one hash partitioning
  * relies on), so values look random but are the same on every run and server.
  */
-const SEED_SQL = `
+const seedSql = (schema: string): string => `
 set local statement_timeout = 0;
 set local time zone 'UTC';
 
 create function pg_temp.rnd(id bigint, salt int) returns bigint language sql immutable parallel safe as
   $$ select hashint8extended(id, salt) & 2147483647 $$;
 
-drop table if exists public.order_items, public.orders, public.user_profiles, public.products,
-  public.users, public.tenants, public.tessera_demo_seed cascade;
+-- Only tables carrying the seed's mark reach this point (checked above), so this drops nothing of the user's.
+drop table if exists ${schema}.order_items, ${schema}.orders, ${schema}.user_profiles, ${schema}.products,
+  ${schema}.users, ${schema}.tenants, ${schema}.tessera_demo_seed;
 
-create table public.tenants (id int primary key, name text not null, plan text not null);
-create table public.users (
+create table ${schema}.tenants (id int primary key, name text not null, plan text not null);
+create table ${schema}.users (
   id int primary key, tenant_id int not null, name text not null,
   email text not null, city text not null, created_at timestamptz not null);
-create table public.user_profiles (
+create table ${schema}.user_profiles (
   user_id int primary key, bio text, tier text not null, marketing_opt_in boolean not null);
-create table public.products (id int primary key, name text not null, category text not null, price numeric(10,2) not null);
-create table public.orders (
+create table ${schema}.products (id int primary key, name text not null, category text not null, price numeric(10,2) not null);
+create table ${schema}.orders (
   id int primary key, user_id int not null, tenant_id int not null,
   product_id int not null, status text not null, amount numeric(12,2) not null,
   quantity int not null, created_at timestamptz not null, shipped_at timestamptz, notes text);
-create table public.order_items (
+create table ${schema}.order_items (
   id int primary key, order_id int not null,
   product_id int not null, quantity int not null, price numeric(10,2) not null);
-create table public.tessera_demo_seed (version int not null, seeded_at timestamptz not null default now());
+create table ${schema}.tessera_demo_seed (version int not null, seeded_at timestamptz not null default now());
 
-insert into public.tenants (id, name, plan) values
+insert into ${schema}.tenants (id, name, plan) values
   (1, 'Acme Corp', 'enterprise'), (2, 'Globex', 'pro'), (3, 'Initech', 'free'),
   (4, 'Umbrella', 'pro'), (5, 'Stark Industries', 'enterprise');
 
-insert into public.users (id, tenant_id, name, email, city, created_at)
+insert into ${schema}.users (id, tenant_id, name, email, city, created_at)
 select id, ((id - 1) % 5) + 1,
   case id
     when 7 then 'Zoë O''Connor'
@@ -135,7 +162,7 @@ select id, ((id - 1) % 5) + 1,
   timestamptz '2022-01-01 00:00:00+00' + (pg_temp.rnd(id, 14) % (365 * 86400)) * interval '1 second'
 from generate_series(1, ${DEMO_COUNTS.users}) as g(id);
 
-insert into public.user_profiles (user_id, bio, tier, marketing_opt_in)
+insert into ${schema}.user_profiles (user_id, bio, tier, marketing_opt_in)
 select id,
   case when pg_temp.rnd(id, 21) % 3 = 0 then null else 'Bio of user ' || id end,
   (array['free','pro','enterprise'])[1 + pg_temp.rnd(id, 22) % 3],
@@ -143,7 +170,7 @@ select id,
 from generate_series(1, ${DEMO_COUNTS.users}) as g(id)
 where pg_temp.rnd(id, 20) % 5 <> 0;
 
-insert into public.products (id, name, category, price)
+insert into ${schema}.products (id, name, category, price)
 select id,
   case id
     when 1 then '50% Off_Bundle'
@@ -160,13 +187,13 @@ select id,
   round((1.99 + (pg_temp.rnd(id, 34) % 49800) / 100.0)::numeric, 2)
 from generate_series(1, ${DEMO_COUNTS.products}) as g(id);
 
-insert into public.order_items (id, order_id, product_id, quantity, price)
+insert into ${schema}.order_items (id, order_id, product_id, quantity, price)
 select (o.id - 1) * 4 + n, o.id, p.id, 1 + (pg_temp.rnd((o.id - 1) * 4 + n, 42) % 3)::int, p.price
 from generate_series(1, ${DEMO_COUNTS.orders}) as o(id)
 cross join lateral generate_series(1, 1 + (pg_temp.rnd(o.id, 40) % 4)::int) as n
-join public.products p on p.id = 1 + pg_temp.rnd((o.id - 1) * 4 + n, 41) % ${DEMO_COUNTS.products};
+join ${schema}.products p on p.id = 1 + pg_temp.rnd((o.id - 1) * 4 + n, 41) % ${DEMO_COUNTS.products};
 
-insert into public.orders (id, user_id, tenant_id, product_id, status, amount, quantity, created_at, shipped_at, notes)
+insert into ${schema}.orders (id, user_id, tenant_id, product_id, status, amount, quantity, created_at, shipped_at, notes)
 select o.id, o.user_id, ((o.user_id - 1) % 5) + 1, o.first_product, o.status, i.amount, i.quantity, o.created_at,
   case when o.status in ('completed', 'shipped')
     then o.created_at + (3600 + pg_temp.rnd(o.id, 7) % (10 * 86400)) * interval '1 second' end,
@@ -198,22 +225,23 @@ from (
   cross join lateral (select timestamptz '2023-01-01 00:00:00+00' + (pg_temp.rnd(g.id, 3) % 1096) * interval '1 day' as day) d
 ) o
 join (select order_id, sum(quantity * price)::numeric(12,2) as amount, sum(quantity)::int as quantity
-      from public.order_items group by order_id) i on i.order_id = o.id;
+      from ${schema}.order_items group by order_id) i on i.order_id = o.id;
 
 -- Foreign keys are added after the load: one validation pass instead of a trigger per row.
-alter table public.users add foreign key (tenant_id) references public.tenants(id);
-alter table public.user_profiles add foreign key (user_id) references public.users(id);
-alter table public.orders add foreign key (user_id) references public.users(id),
-  add foreign key (tenant_id) references public.tenants(id), add foreign key (product_id) references public.products(id);
-alter table public.order_items add foreign key (order_id) references public.orders(id),
-  add foreign key (product_id) references public.products(id);
+alter table ${schema}.users add foreign key (tenant_id) references ${schema}.tenants(id);
+alter table ${schema}.user_profiles add foreign key (user_id) references ${schema}.users(id);
+alter table ${schema}.orders add foreign key (user_id) references ${schema}.users(id),
+  add foreign key (tenant_id) references ${schema}.tenants(id), add foreign key (product_id) references ${schema}.products(id);
+alter table ${schema}.order_items add foreign key (order_id) references ${schema}.orders(id),
+  add foreign key (product_id) references ${schema}.products(id);
 
-create index orders_user_id_idx on public.orders (user_id);
-create index orders_tenant_id_idx on public.orders (tenant_id);
-create index orders_created_at_idx on public.orders (created_at);
-create index order_items_order_id_idx on public.order_items (order_id);
-create index users_tenant_id_idx on public.users (tenant_id);
+create index orders_user_id_idx on ${schema}.orders (user_id);
+create index orders_tenant_id_idx on ${schema}.orders (tenant_id);
+create index orders_created_at_idx on ${schema}.orders (created_at);
+create index order_items_order_id_idx on ${schema}.order_items (order_id);
+create index users_tenant_id_idx on ${schema}.users (tenant_id);
 
-insert into public.tessera_demo_seed (version) values (${DEMO_SEED_VERSION});
-analyze public.tenants, public.users, public.user_profiles, public.products, public.orders, public.order_items;
+insert into ${schema}.tessera_demo_seed (version) values (${DEMO_SEED_VERSION});
+${[...DEMO_TABLES, 'tessera_demo_seed'].map((t) => `comment on table ${schema}.${t} is '${DEMO_MARK}';`).join('\n')}
+analyze ${schema}.tenants, ${schema}.users, ${schema}.user_profiles, ${schema}.products, ${schema}.orders, ${schema}.order_items;
 `;

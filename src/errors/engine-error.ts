@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'ERR_QUERY_INVALID_DATE',
   'ERR_QUERY_HIDDEN_MEMBER',
   'ERR_QUERY_FORBIDDEN_MEMBER',
+  'ERR_QUERY_INVALID_VALUE',
   // plan
   'ERR_PLAN_NO_JOIN_PATH',
   'ERR_PLAN_UNSUPPORTED',
@@ -63,7 +64,15 @@ export interface EngineErrorOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export class EngineError extends Error {
+/** The root of every error Tessera raises on purpose: `EngineError` (requests), `ModelError` (model files), `ConfigError` (options). */
+export class TesseraError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TesseraError';
+  }
+}
+
+export class EngineError extends TesseraError {
   readonly code: ErrorCode;
   readonly status: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
@@ -92,7 +101,7 @@ export class AuthError extends EngineError {
 }
 
 /** Model files that cannot be loaded. Stops start-up; never reaches HTTP. */
-export class ModelError extends Error {
+export class ModelError extends TesseraError {
   readonly file: string | undefined;
   readonly member: string | undefined;
   constructor(message: string, where: { file?: string; member?: string } = {}, cause?: unknown) {
@@ -105,7 +114,7 @@ export class ModelError extends Error {
 }
 
 /** Options that are wrong. Stops start-up and names the option. */
-export class ConfigError extends Error {
+export class ConfigError extends TesseraError {
   readonly option: string;
   constructor(option: string, message: string) {
     super(`Invalid configuration option ${option}: ${message}`);

@@ -8,7 +8,8 @@ import { EngineError } from '../errors/engine-error.js';
 
 export const LOCAL_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS";
 
-const ABSOLUTE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$/;
+/** Every form Cube (moment's ISO parser) reads: a date, or a date and time with `T` or a space, optional seconds, fraction and offset. */
+const ABSOLUTE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const UNITS = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
 type Unit = (typeof UNITS)[number];
@@ -38,18 +39,28 @@ export function canonicalTimezone(tz: string): string {
   return canonical;
 }
 
-function parseAbsolute(text: string, zone: string, edge: 'start' | 'end'): DateTime {
+/**
+ * How a value with an offset (`Z`, `+02:00`) is read. `zone`: the instant in the query timezone, as
+ * Cube's filters do (moment.tz). `utc`: its UTC wall-clock time read as local time, as Cube's
+ * normalisation of a timeDimension's dateRange does (moment.utc).
+ */
+export type OffsetReading = 'zone' | 'utc';
+
+function parseAbsolute(text: string, zone: string, edge: 'start' | 'end', offsets: OffsetReading = 'zone'): DateTime {
   const t = text.trim();
   if (!ABSOLUTE.test(t)) throw cannotParse(text);
-  const dt = DateTime.fromISO(t.replace(' ', 'T'), { zone });
+  const iso = t.replace(' ', 'T').replace(',', '.').replace(/(\.\d{3})\d+/, '$1');
+  const dt = offsets === 'utc' && /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(iso.slice(10))
+    ? DateTime.fromISO(iso, { zone: 'UTC' }).setZone(zone, { keepLocalTime: true })
+    : DateTime.fromISO(iso, { zone });
   if (!dt.isValid) throw cannotParse(text);
   if (DATE_ONLY.test(t)) return edge === 'start' ? dt.startOf('day') : dt.endOf('day');
   return dt;
 }
 
 /** One bound of a date filter value: a date-only value widens to the day's start or end. */
-export function localBound(text: string, zone: string, edge: 'start' | 'end'): string {
-  return parseAbsolute(text, zone, edge).toFormat(LOCAL_FORMAT);
+export function localBound(text: string, zone: string, edge: 'start' | 'end', offsets: OffsetReading = 'zone'): string {
+  return parseAbsolute(text, zone, edge, offsets).toFormat(LOCAL_FORMAT);
 }
 
 /** A local timestamp in `zone` as a UTC ISO string, for binding as timestamptz. */
@@ -127,13 +138,14 @@ export function resolveDateRange(
   input: string | readonly string[],
   zone: string,
   nowMs: number = Date.now(),
+  offsets: OffsetReading = 'zone',
 ): readonly [string, string] {
   if (typeof input === 'string') {
     const now = DateTime.fromMillis(nowMs, { zone });
     const range = relativeRange(input, now);
     if (!range) {
       if (ABSOLUTE.test(input.trim())) {
-        return [localBound(input, zone, 'start'), localBound(input, zone, 'end')];
+        return [localBound(input, zone, 'start', offsets), localBound(input, zone, 'end', offsets)];
       }
       throw cannotParse(input);
     }
@@ -141,7 +153,7 @@ export function resolveDateRange(
   }
   const [from, to] = input;
   if (from === undefined) throw new EngineError('ERR_QUERY_INVALID_DATE', 'A date range needs at least one date');
-  return [localBound(from, zone, 'start'), localBound(to ?? from, zone, 'end')];
+  return [localBound(from, zone, 'start', offsets), localBound(to ?? from, zone, 'end', offsets)];
 }
 
 /** True when a filter value is a relative expression rather than an absolute date. */

@@ -103,8 +103,11 @@ function resolveDateValues(op: FilterOperator, values: readonly FilterValue[], z
     return [from, to];
   }
   if (texts.length !== 1) throw bad(`Operator ${op} needs exactly one date`);
-  const [start, end] = resolveDateRange(texts[0] ?? '', zone, nowMs);
-  // "Before" a day means before its start; "after" a day means after its end.
+  const text = texts[0] ?? '';
+  // As Cube's BaseFilter: one absolute date is read as the start of its day (formatFromDate) for all four operators.
+  if (!relative) return [localBound(text, zone, 'start')];
+  // A relative value (a Tessera extension): "before" means before its start, "after" means after its end.
+  const [start, end] = resolveDateRange(text, zone, nowMs);
   return [op === 'beforeDate' || op === 'afterOrOnDate' ? start : end];
 }
 
@@ -174,6 +177,8 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
 
   const dimensions: string[] = [];
   const timeDimensions: TimeDimension[] = [];
+  // As Cube's normalizeQuery, `Cube.time.granularity` dimensions follow the explicit timeDimensions.
+  const fromDimensions: TimeDimension[] = [];
   for (const name of wire.dimensions ?? []) {
     const parts = name.split('.');
     if (parts.length === 3) {
@@ -184,7 +189,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
       if (!(GRANULARITIES as readonly string[]).includes(gran)) {
         throw bad(`Invalid query format: "dimensions" granularity ${gran} is not supported`);
       }
-      addTimeDimension(timeDimensions, { dimension: base, granularity: gran });
+      fromDimensions.push({ dimension: base, granularity: gran });
       continue;
     }
     requireDimension(model, name, 'dimensions');
@@ -195,9 +200,10 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
     const dim = requireDimension(model, td.dimension, 'timeDimensions');
     if (dim.type !== 'time') throw bad(`${td.dimension} is not a time dimension`);
     if (td.compareDateRange) throw bad('compareDateRange must be expanded before validation');
-    const dateRange = td.dateRange === undefined ? undefined : resolveDateRange(td.dateRange, zone, opts.nowMs);
+    const dateRange = td.dateRange === undefined ? undefined : resolveDateRange(td.dateRange, zone, opts.nowMs, 'utc');
     timeDimensions.push(Object.freeze({ dimension: td.dimension, granularity: td.granularity, dateRange }));
   }
+  for (const td of fromDimensions) addTimeDimension(timeDimensions, td);
 
   const segments = [...new Set(wire.segments ?? [])];
   for (const s of segments) {

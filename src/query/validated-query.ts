@@ -3,6 +3,11 @@
  * every value is still a plain (untrusted) value that must become a parameter.
  */
 
+/** `Orders.status` → `Orders`. */
+export const cubeOf = (member: string): string => member.slice(0, member.indexOf('.'));
+/** `Orders.status` → `status` (`Orders.createdAt.day` → `createdAt.day`). */
+export const nameOf = (member: string): string => member.slice(member.indexOf('.') + 1);
+
 export const GRANULARITIES = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 

@@ -3,7 +3,17 @@
  */
 import { z } from 'zod';
 import { EngineError } from '../errors/engine-error.js';
+import { jsonDepthExceeds } from './check-budgets.js';
 import { FILTER_OPERATORS, GRANULARITIES } from './validated-query.js';
+
+/**
+ * Size ceilings here sit above the largest configurable budget (`check-budgets.ts`
+ * enforces the configured ones first); they only keep a query that skipped the
+ * budgets, such as a `queryRewrite` result, from reaching the compiler unbounded.
+ */
+const CEILING = { values: 60_000, list: 100_000, members: 10_000, text: 1_000_000, date: 1000 } as const;
+/** JSON nesting zod may walk recursively without any risk to the stack. */
+const MAX_JSON_DEPTH = 256;
 
 const MEMBER = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 const MEMBER_OR_GRANULARITY = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
@@ -12,7 +22,7 @@ const member = z.string().max(256).regex(MEMBER, 'must look like Cube.member');
 const memberOrGranularity = z.string().max(256).regex(MEMBER_OR_GRANULARITY, 'must look like Cube.member');
 // PostgreSQL text cannot hold NUL, so such a value is refused here rather than by the database.
 const filterValue = z.union([
-  z.string().max(10_000).refine((v) => !v.includes('\u0000'), 'must not contain a NUL character'),
+  z.string().max(CEILING.text).refine((v) => !v.includes('\u0000'), 'must not contain a NUL character'),
   z.number().finite(),
   z.boolean(),
   z.null(),
@@ -26,22 +36,29 @@ export interface WireLeafFilter {
 }
 export type WireFilter = WireLeafFilter | { and: WireFilter[] } | { or: WireFilter[] };
 
-const leafFilter = z.strictObject({
-  member: member.optional(),
-  dimension: member.optional(),
-  operator: z.enum(FILTER_OPERATORS),
-  values: z.array(filterValue).max(1000).optional(),
-});
+/** Operators whose SQL needs a value to compare with; `[null]` alone gives them nothing. */
+const NEEDS_NON_NULL = new Set<string>(['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith', 'gt', 'gte', 'lt', 'lte']);
+
+const leafFilter = z
+  .strictObject({
+    member: member.optional(),
+    dimension: member.optional(),
+    operator: z.enum(FILTER_OPERATORS),
+    values: z.array(filterValue).max(CEILING.values).optional(),
+  })
+  .refine((f) => !(NEEDS_NON_NULL.has(f.operator) && f.values !== undefined && f.values.length > 0 && f.values.every((v) => v === null)), {
+    message: 'needs at least one value that is not null for this operator',
+  });
 
 const filter: z.ZodType<WireFilter> = z.lazy(() =>
   z.union([
     leafFilter,
-    z.strictObject({ and: z.array(filter).max(100) }),
-    z.strictObject({ or: z.array(filter).max(100) }),
+    z.strictObject({ and: z.array(filter).max(CEILING.list) }),
+    z.strictObject({ or: z.array(filter).max(CEILING.list) }),
   ]),
 );
 
-const dateRange = z.union([z.string().max(200), z.array(z.string().max(64)).min(1).max(2)]);
+const dateRange = z.union([z.string().max(CEILING.date), z.array(z.string().max(CEILING.date)).min(1).max(2)]);
 
 const timeDimension = z.strictObject({
   dimension: member,
@@ -53,13 +70,13 @@ const timeDimension = z.strictObject({
 const direction = z.enum(['asc', 'desc']);
 
 export const wireQuerySchema = z.strictObject({
-  measures: z.array(member).max(100).optional(),
-  dimensions: z.array(memberOrGranularity).max(100).optional(),
-  segments: z.array(member).max(100).optional(),
-  filters: z.array(filter).max(100).optional(),
-  timeDimensions: z.array(timeDimension).max(20).optional(),
+  measures: z.array(member).max(CEILING.members).optional(),
+  dimensions: z.array(memberOrGranularity).max(CEILING.members).optional(),
+  segments: z.array(member).max(CEILING.members).optional(),
+  filters: z.array(filter).max(CEILING.list).optional(),
+  timeDimensions: z.array(timeDimension).max(CEILING.members).optional(),
   order: z
-    .union([z.record(memberOrGranularity, direction), z.array(z.tuple([memberOrGranularity, direction])).max(100)])
+    .union([z.record(memberOrGranularity, direction), z.array(z.tuple([memberOrGranularity, direction])).max(CEILING.members)])
     .optional(),
   limit: z.number().int().min(0).optional(),
   offset: z.number().int().min(0).max(100_000_000).optional(),
@@ -99,6 +116,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function parseWireQuery(input: unknown): WireQuery {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new EngineError('ERR_QUERY_INVALID', 'Invalid query format: the query must be a JSON object');
+  }
+  // zod walks nested filters recursively, so depth is bounded before it looks.
+  if (jsonDepthExceeds(input, MAX_JSON_DEPTH)) {
+    throw new EngineError('ERR_QUERY_LIMIT_EXCEEDED', `The query nests deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   const result = wireQuerySchema.safeParse(input);
   if (!result.success) {

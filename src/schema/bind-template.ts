@@ -7,6 +7,7 @@
 import { ModelError } from '../errors/engine-error.js';
 import { messageOf } from './evaluate-model-file.js';
 import type { FilterParamRef, SqlRenderContext, SqlTemplate } from './model.js';
+import { EMPTY_COMPILE_CONTEXT, templateCompileContext, type CompileContext } from './load/compile-context.js';
 import { RawTemplate } from './raw-template.js';
 import { securityContextProxy } from './security-context-proxy.js';
 import type { CONTEXT_SYMBOLS } from './transpile-model-file.js';
@@ -31,6 +32,12 @@ export interface TemplateScope {
 }
 
 type ContextSymbol = (typeof CONTEXT_SYMBOLS)[number];
+
+/** The COMPILE_CONTEXT each model (by its index) is being compiled for. */
+const compileContexts = new WeakMap<ModelIndex, CompileContext>();
+export function setCompileContext(index: ModelIndex, ctx: CompileContext): void {
+  compileContexts.set(index, ctx);
+}
 type Resolver = (ctx: SqlRenderContext) => unknown;
 
 const PATH = Symbol('tessera.referencePath');
@@ -156,8 +163,9 @@ const CONTEXT_RESOLVERS: Record<ContextSymbol, (scope: TemplateScope) => Resolve
   FILTER_PARAMS: (scope) => (ctx) => filterParamsProxy(ctx, scope.index),
   FILTER_GROUP: () => filterGroup,
   SQL_UTILS: () => sqlUtils,
-  COMPILE_CONTEXT: () => {
-    throw new ModelError('COMPILE_CONTEXT is not supported; use SECURITY_CONTEXT, which is bound per query');
+  COMPILE_CONTEXT: (scope) => {
+    const view = templateCompileContext(compileContexts.get(scope.index) ?? EMPTY_COMPILE_CONTEXT);
+    return () => view;
   },
 };
 
@@ -183,8 +191,9 @@ function toSqlText(out: unknown): string {
 }
 
 /** A `sql` / `sqlTable` / join `sql` / filter `sql` value → `(ctx) => string`, rendered per query. */
-export function bindSqlTemplate(raw: unknown, scope: TemplateScope): SqlTemplate {
-  if (typeof raw === 'string') return () => raw;
+export function bindSqlTemplate(value: unknown, scope: TemplateScope): SqlTemplate {
+  if (typeof value === 'string') return () => value;
+  const raw = typeof value === 'function' ? rawFromFunction(value, scope) : value;
   if (!(raw instanceof RawTemplate)) {
     throw new ModelError(`sql must be a string or a template literal, got ${typeof raw}`, whereOf(scope));
   }
@@ -196,6 +205,58 @@ export function bindSqlTemplate(raw: unknown, scope: TemplateScope): SqlTemplate
   }
   const { fn } = raw;
   return (ctx) => toSqlText(fn(...resolvers.map((resolve) => resolve(ctx))));
+}
+
+/** A wrapped object value (`refresh_key: {sql: …}`) → `(ctx) => object`, its templates rendered per query. */
+export function bindObjectTemplate(raw: unknown, scope: TemplateScope): (ctx: SqlRenderContext) => unknown {
+  if (typeof raw === 'function') raw = rawFromFunction(raw, scope);
+  if (!(raw instanceof RawTemplate)) return () => raw;
+  let resolvers: Resolver[];
+  try {
+    resolvers = raw.params.map((name) => sqlResolver(name, scope));
+  } catch (cause) {
+    throw rethrowWithWhere(cause, scope);
+  }
+  const { fn } = raw;
+  return (ctx) => fn(...resolvers.map((resolve) => resolve(ctx)));
+}
+
+/** Renders a value computed by a template as SQL text (strings, numbers, member references). */
+export const sqlTextOf = (out: unknown): string => toSqlText(out);
+
+/**
+ * A member given as a function that the transpiler did not see (built by a helper, `sql: (CUBE) => …`):
+ * as Cube does, its parameter names say what it references.
+ */
+function rawFromFunction(fn: unknown, scope: TemplateScope): RawTemplate {
+  const text = Function.prototype.toString.call(fn);
+  const head = /^(?:async\s*)?(?:function\b[^(]*)?\(([^)]*)\)|^(?:async\s+)?([_$a-zA-Z][_$a-zA-Z0-9]*)\s*=>/.exec(text);
+  const list = head?.[1] ?? head?.[2] ?? '';
+  const params = list.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!params.every((p) => /^[_$a-zA-Z][_$a-zA-Z0-9]*$/.test(p))) {
+    throw new ModelError('a member given as a function may only take plain parameter names', whereOf(scope));
+  }
+  return new RawTemplate(fn as (...args: unknown[]) => unknown, params, scope.label, scope.file);
+}
+
+/** Evaluates a wrapped data value (`pre_aggregations`) with references as dotted paths; strings and data kept. */
+export function evaluateReferenceTree(raw: unknown, scope: TemplateScope): unknown {
+  let out = raw;
+  try {
+    if (raw instanceof RawTemplate) out = raw.fn(...raw.params.map((name) => referenceResolver(name, scope)));
+  } catch (cause) {
+    throw rethrowWithWhere(cause, scope);
+  }
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'object' && v !== null) {
+      const path = (v as Record<symbol, unknown>)[PATH];
+      if (Array.isArray(path)) return path.join('.');
+      if (Array.isArray(v)) return v.map(walk);
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    }
+    return typeof v === 'function' ? undefined : v;
+  };
+  return walk(out);
 }
 
 /** Adds the file and member to an error raised while binding or rendering a template. */

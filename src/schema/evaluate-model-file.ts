@@ -6,6 +6,7 @@
 import vm from 'node:vm';
 import { ModelError } from '../errors/engine-error.js';
 import { RawTemplate } from './raw-template.js';
+import { IMPORT_DEFAULT_HOOK, IMPORT_HOOK } from './load/js/es-modules.js';
 import { TEMPLATE_HOOK, type TemplateSite } from './transpile-model-file.js';
 
 const EVALUATION_TIMEOUT_MS = 15_000;
@@ -37,8 +38,29 @@ export function messageOf(error: unknown): string {
   return String(error);
 }
 
-export function evaluateModelFile(fileName: string, code: string, sites: readonly TemplateSite[]): RawDefinition[] {
-  const found: RawDefinition[] = [];
+/** What a model file's `vm` context provides beyond `cube` / `view`: modules, `asyncModule`, COMPILE_CONTEXT. */
+export interface ModelFileEnvironment {
+  /** `require(spec)` / `import … from spec` as seen from this file. */
+  readonly require: (spec: string) => unknown;
+  /** The file's `module.exports` object, filled while it runs. */
+  readonly module: { exports: Record<string, unknown> };
+  /** Collects the promises of `asyncModule(async () => …)`; absent when async loading is not possible. */
+  readonly asyncModules?: Promise<unknown>[];
+  readonly compileContext: unknown;
+  /** Where definitions go, including those `asyncModule` registers after the file has run. */
+  readonly definitions?: RawDefinition[];
+}
+
+const importDefault = (m: unknown): unknown =>
+  typeof m === 'object' && m !== null && Object.hasOwn(m, 'default') ? (m as Record<string, unknown>).default : m;
+
+export function evaluateModelFile(
+  fileName: string,
+  code: string,
+  sites: readonly TemplateSite[],
+  env?: ModelFileEnvironment,
+): RawDefinition[] {
+  const found: RawDefinition[] = env?.definitions ?? [];
   const register =
     (kind: 'cube' | 'view') =>
     (name: unknown, definition: unknown): void => {
@@ -55,10 +77,39 @@ export function evaluateModelFile(fileName: string, code: string, sites: readonl
     if (!site) throw new ModelError(`unknown template site ${id}`, { file: fileName });
     return new RawTemplate(fn, site.params, site.path, fileName);
   };
+  const module = env?.module ?? { exports: {} };
+  const asyncModule = (fn: unknown) => {
+    if (typeof fn !== 'function') throw new ModelError('asyncModule() needs an async function', { file: fileName });
+    if (!env?.asyncModules) throw new ModelError('asyncModule() needs the asynchronous loader (loadModel)', { file: fileName });
+    env.asyncModules.push(
+      Promise.resolve()
+        .then(() => (fn as () => unknown)())
+        .catch((cause: unknown) => {
+          throw cause instanceof ModelError ? cause : new ModelError(`asyncModule throws: ${messageOf(cause)}`, { file: fileName }, cause);
+        }),
+    );
+  };
+  const requireFn = (spec: unknown) => {
+    if (typeof spec !== 'string') throw new ModelError('require() needs a module name', { file: fileName });
+    if (!env) throw new ModelError(`require('${spec}') is not available here`, { file: fileName });
+    return env.require(spec);
+  };
 
   // String code generation (eval, new Function) is off: model files never need it.
   const context = vm.createContext(
-    { cube: register('cube'), view: register('view'), [TEMPLATE_HOOK]: hook },
+    {
+      cube: register('cube'),
+      view: register('view'),
+      [TEMPLATE_HOOK]: hook,
+      [IMPORT_HOOK]: requireFn,
+      [IMPORT_DEFAULT_HOOK]: importDefault,
+      require: requireFn,
+      module,
+      exports: module.exports,
+      asyncModule,
+      COMPILE_CONTEXT: env?.compileContext,
+      console,
+    },
     { name: fileName, codeGeneration: { strings: false, wasm: false } },
   );
   try {

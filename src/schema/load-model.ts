@@ -1,92 +1,67 @@
 /**
- * Loads Cube JavaScript model files into the readonly Model, as Cube does: scan every
- * file (acorn), wrap template values into functions, run each file in a `vm` context with
- * `cube` / `view` globals, then build and check the Model. Any problem is a ModelError
- * naming the file and the member, and stops start-up.
+ * Loads a Cube model folder into the readonly Model, as Cube does: JavaScript (scripts or
+ * ES modules), YAML (with Jinja) side by side. Every file is read; a file of a kind Tessera
+ * does not read is named in an error rather than skipped. Any problem is a ModelError
+ * naming the file (and line where known) and the member, and stops start-up.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelError } from '../errors/engine-error.js';
-import { buildModel } from './build-model.js';
-import { builtinGlobalNames, evaluateModelFile, type RawDefinition } from './evaluate-model-file.js';
+import type { CompileContext } from './load/compile-context.js';
+import { compileModelSources, compileModelSourcesAsync, type ModelSource } from './load/compile-sources.js';
 import type { Model } from './model.js';
-import {
-  CONTEXT_SYMBOLS,
-  scanModelFile,
-  transpileModelFile,
-  type ModelCall,
-} from './transpile-model-file.js';
 
-/** One model file's text; `fileName` is how errors name it. */
-export interface ModelSource {
-  readonly fileName: string;
-  readonly content: string;
+export type { ModelSource } from './load/compile-sources.js';
+
+export interface LoadOptions {
+  /** COMPILE_CONTEXT of this compile; the empty context when absent. */
+  readonly compileContext?: CompileContext;
+  /** Collect every error here instead of stopping at the first (`tessera validate`). */
+  readonly errors?: ModelError[];
 }
 
-const UNSUPPORTED_EXTENSIONS = ['.yml', '.yaml', '.jinja', '.py'];
+/** Files of a model folder: model files, Jinja macros, Python helpers. Other files are not model files. */
+const MODEL_FILE = /\.(js|mjs|cjs|ya?ml|jinja|py)$/;
 
-/** Builds the Model from model file texts, in the given order. */
-let builtins: ReadonlySet<string> | undefined;
-
-export function loadModelFromSources(files: readonly ModelSource[]): Model {
-  builtins ??= new Set([...builtinGlobalNames(), 'arguments']);
-  const scanned = files.map((f) => scanModelFile(f.fileName, f.content));
-
-  // Model symbols every file can see: cube and view names, and each definition's literal member names.
-  const cubeNames = new Set<string>();
-  const byName = new Map<string, ModelCall>();
-  for (const file of scanned) {
-    for (const call of file.calls) {
-      if (call.name === undefined) continue;
-      cubeNames.add(call.name);
-      byName.set(call.name, call);
-    }
-  }
-  const membersWithParents = (call: ModelCall, seen: Set<string>): string[] => {
-    const parent = call.extendsName === undefined || seen.has(call.extendsName) ? undefined : byName.get(call.extendsName);
-    if (call.name !== undefined) seen.add(call.name);
-    return [...call.memberNames, ...(parent ? membersWithParents(parent, seen) : [])];
-  };
-  const knownFor = (call: ModelCall): ReadonlySet<string> =>
-    new Set([...CONTEXT_SYMBOLS, ...cubeNames, ...membersWithParents(call, new Set())]);
-
-  const definitions: RawDefinition[] = [];
-  for (const file of scanned) {
-    const { code, sites } = transpileModelFile(file, knownFor, builtins);
-    definitions.push(...evaluateModelFile(file.fileName, code, sites));
-  }
-  return buildModel(definitions);
+/** Builds the Model from model file texts, in the given order (no `asyncModule`: use `loadModel`). */
+export function loadModelFromSources(files: readonly ModelSource[], options: LoadOptions = {}): Model {
+  return compileModelSources(files, options);
 }
 
-async function listModelFiles(dir: string): Promise<string[]> {
+/** Every model file under `dir`, recursively, sorted by path. */
+export async function listModelFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (current: string) => {
     const entries = await readdir(current, { withFileTypes: true });
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === '__pycache__') continue;
       const full = path.join(current, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && entry.name.endsWith('.js')) out.push(full);
-      else if (entry.isFile() && UNSUPPORTED_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
-        // A model the operator believes is loaded must not be skipped silently.
-        throw new ModelError('only JavaScript model files (.js) are supported', { file: full });
-      }
+      else if (entry.isFile() && MODEL_FILE.test(entry.name)) out.push(full);
     }
   };
   await walk(dir);
   return out;
 }
 
-/** Loads every `*.js` model file under `dir` (recursively, sorted by path) into a readonly Model. */
-export async function loadModel(dir: string): Promise<Model> {
+/** Reads the model folder's files, named relative to the working directory. */
+export async function readModelSources(dir: string): Promise<ModelSource[]> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new ModelError(`model directory ${dir} does not exist`);
   const files = await listModelFiles(dir);
-  const sources = await Promise.all(
+  return Promise.all(
     files.map(async (full) => {
       const relative = path.relative(process.cwd(), full);
-      return { fileName: relative.startsWith('..') ? full : relative, content: await readFile(full, 'utf8') };
+      return {
+        fileName: relative.startsWith('..') ? full : relative,
+        path: path.relative(dir, full),
+        content: await readFile(full, 'utf8'),
+      };
     }),
   );
-  return loadModelFromSources(sources);
+}
+
+/** Loads every model file under `dir` into a readonly Model. */
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
+  return compileModelSourcesAsync(await readModelSources(dir), options);
 }

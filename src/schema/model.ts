@@ -67,6 +67,8 @@ export interface MemberCommon {
   readonly shortTitle: string;
   readonly description?: string | undefined;
   readonly format?: string | undefined;
+  /** `currency: EUR` with `format: currency` (ISO 4217, upper case). */
+  readonly currency?: string | undefined;
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
   /** `public` / `shown` resolved; primary keys default to false. */
   readonly public: boolean;
@@ -102,6 +104,18 @@ export interface CaseWhen {
   readonly label: string | { readonly sql: SqlTemplate };
 }
 
+/** A custom granularity of a time dimension (`granularities`), with Cube's meaning. */
+export interface Granularity {
+  readonly name: string;
+  readonly title: string;
+  /** Bucket length: `'1 year'`, `'2 weeks'`, `'1 month 15 days'`. */
+  readonly interval: string;
+  /** Shift of each bucket from the natural start of `interval` (`'3 months'`, `'-7 days'`); never with `origin`. */
+  readonly offset?: string | undefined;
+  /** A timestamp one bucket starts at (`'2024-01-07'`), buckets repeat every `interval` from it; never with `offset`. */
+  readonly origin?: string | undefined;
+}
+
 export interface Dimension extends MemberCommon {
   readonly kind: 'dimension';
   readonly type: DimensionType;
@@ -109,6 +123,8 @@ export interface Dimension extends MemberCommon {
   readonly primaryKey: boolean;
   readonly case?: { readonly when: readonly CaseWhen[]; readonly else?: { readonly label: string } | undefined } | undefined;
   readonly subQuery: boolean;
+  /** Only on time dimensions that declare custom granularities; names as written. */
+  readonly granularities?: ReadonlyMap<string, Granularity> | undefined;
 }
 
 export interface Segment extends MemberCommon {
@@ -165,9 +181,54 @@ export interface Cube {
     | undefined;
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
   /** `refresh_key`: when cached results of this cube go stale (the result cache reads it). */
-  readonly refreshKey?: { readonly every?: string | undefined; readonly sql?: SqlTemplate | undefined } | undefined;
+  readonly refreshKey?:
+    | {
+        readonly every?: string | undefined;
+        readonly sql?: SqlTemplate | undefined;
+        /** `immutable: true`: results never go stale. */
+        readonly immutable?: boolean | undefined;
+        readonly timezone?: string | undefined;
+      }
+    | undefined;
   /** `data_source`; `default` when absent. */
   readonly dataSource?: string | undefined;
+  readonly hierarchies?: readonly Hierarchy[] | undefined;
+  /** Views only. */
+  readonly folders?: readonly Folder[] | undefined;
+  readonly preAggregations?: readonly PreAggregation[] | undefined;
+}
+
+/** `hierarchies`: an ordered drill path over dimensions (qualified `Cube.dimension` names). */
+export interface Hierarchy {
+  readonly name: string;
+  readonly title: string;
+  readonly public: boolean;
+  readonly levels: readonly string[];
+}
+
+/** `folders` of a view: a named group of the view's own member names, for clients. */
+export interface Folder {
+  readonly name: string;
+  readonly members: readonly string[];
+}
+
+/**
+ * A declared `pre_aggregations` entry, kept for `/meta` and tooling. Tessera has no rollup
+ * store: queries such an entry would serve are answered from the source tables (same rows).
+ */
+export interface PreAggregation {
+  readonly name: string;
+  readonly type: 'rollup' | 'originalSql' | 'rollupJoin' | 'rollupLambda' | 'autoRollup';
+  /** Qualified member names. */
+  readonly measures: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly segments: readonly string[];
+  readonly timeDimension?: string | undefined;
+  readonly granularity?: string | undefined;
+  readonly partitionGranularity?: string | undefined;
+  /** Names of the rollups a `rollupJoin` / `rollupLambda` combines. */
+  readonly rollups: readonly string[];
+  readonly refreshKey?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface Model {

@@ -95,7 +95,7 @@ function isMetaPath(path: readonly (string | number)[]): boolean {
   return last === 'meta' && !isMemberName;
 }
 
-function shouldWrap(path: readonly (string | number)[]): boolean {
+export function shouldWrap(path: readonly (string | number)[]): boolean {
   const last = path[path.length - 1];
   if (typeof last === 'string' && SQL_KEYS.has(last)) return true;
   const dotted = path.join('.');
@@ -201,7 +201,8 @@ export function transpileModelFile(
   const replacements: Replacement[] = [];
 
   const wrap = (value: AnyNode, path: readonly (string | number)[], known: ReadonlySet<string>) => {
-    const isArrow = value.type === 'ArrowFunctionExpression';
+    // `sql: () => …`, `sql: (CUBE) => …` and `sql: function () { … }`: the body is the value; its parameters resolve by name.
+    const isArrow = value.type === 'ArrowFunctionExpression' || (value.type === 'FunctionExpression' && !value.generator && !value.async);
     const body: AnyNode = isArrow ? value.body : value;
     const params = freeIdentifiers(body).filter(
       (name) => known.has(name) || (!scanned.declared.has(name) && !builtins.has(name)),

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { Model } from '../schema/model.js';
 import type { AuthResult } from '../auth/auth-result.js';
+import type { ResultCache } from '../cache/create-result-cache.js';
 
 /** The request as the auth stage sees it: headers are lower-cased. */
 export interface AuthRequest {
@@ -23,4 +24,6 @@ export interface AppDeps {
   readonly db: Database;
   readonly logger: Logger;
   readonly authenticate: Authenticate;
+  /** The result cache (absent when off): `db` is its `db`; `resultCache.db.stats()` has the counters for metrics. */
+  readonly resultCache?: ResultCache | undefined;
 }

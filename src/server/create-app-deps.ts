@@ -12,13 +12,16 @@ import { createApiKeyAuthenticator } from '../operator/create-api-key-authentica
 import { migrateOperatorSchema } from '../operator/migrate-operator-schema.js';
 import { loadModel } from '../schema/load-model.js';
 import type { AppDeps } from './app-deps.js';
+import { createResultCache } from '../cache/create-result-cache.js';
 
 export async function createAppDeps(args: { config: Config; db: Database; logger: Logger }): Promise<AppDeps> {
-  const { config, db, logger } = args;
+  const { config, logger } = args;
   const model = await loadModel(config.schemaPath);
+  const resultCache = createResultCache({ config, db: args.db, model, logger });
+  const db = resultCache?.db ?? args.db;
   await migrateOperatorSchema(db.knex, { schema: config.operator.metaSchema });
   const apiKeys =
     config.operator.authMode === 'none' ? undefined : createApiKeyAuthenticator({ config, knex: db.knex, logger });
   const authenticate = createAuthenticator(config, { apiKeys });
-  return Object.freeze({ config, model, db, logger, authenticate });
+  return Object.freeze({ config, model, db, logger, authenticate, resultCache });
 }

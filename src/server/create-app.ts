@@ -1,6 +1,7 @@
 /**
- * The express app: request id → access log → security headers → health
- * probes → JSON body → Cube API and operator API → 404 → the one error handler.
+ * The express app: request id → metrics → access log → security headers → health
+ * probes, /metrics, /openapi.json → JSON body → audit → Cube API and operator API
+ * → 404 → the one error handler.
  */
 import express, { type Request, type Response } from 'express';
 import cors from 'cors';
@@ -15,17 +16,39 @@ import type { AppDeps } from './app-deps.js';
 import { createCubeRouter } from './cube-router.js';
 import { createQueryPolicies } from '../policy/create-query-policies.js';
 import { createErrorHandler } from './error-handler.js';
+import { createRequestGuard } from './request-guard.js';
 import { requestIdMiddleware, requestIdOf } from './request-id.js';
+import { auditMiddleware } from '../audit/audit-middleware.js';
+import { createExplainRouter } from '../audit/explain-router.js';
+import { createAuditLog } from '../audit/create-audit-log.js';
+import { createMetrics } from '../metrics/create-metrics.js';
+import { instrumentDatabase } from '../metrics/instrument-database.js';
+import { metricsRoute } from '../metrics/metrics-route.js';
+import { observeRequests } from '../metrics/observe-requests.js';
+import { requestTimingMiddleware } from '../metrics/request-timing.js';
+import { openApiRoute } from '../openapi/openapi-route.js';
 
 const HEALTH_PATHS = new Set(['/livez', '/readyz']);
 
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(appDeps: AppDeps): express.Express {
   const app = express();
+  const metrics = createMetrics({ db: appDeps.db });
+  const audit = createAuditLog(appDeps.config.audit, {
+    logger: appDeps.logger,
+    knex: appDeps.db.knex,
+    metaSchema: appDeps.config.operator.metaSchema,
+    onDrop: (n) => metrics.auditDropped.inc(n),
+  });
+  // Every data query is timed for /metrics and Server-Timing.
+  const deps: AppDeps = Object.freeze({ ...appDeps, db: instrumentDatabase(appDeps.db, metrics) });
+  app.locals.metrics = metrics;
+  app.locals.audit = audit;
   // X-Forwarded-For counts only from the configured proxies, so req.ip cannot be spoofed.
   app.set('trust proxy', deps.config.operator.trustedProxies.length > 0 ? [...deps.config.operator.trustedProxies] : false);
   app.set('x-powered-by', false);
 
   app.use(requestIdMiddleware);
+  app.use(observeRequests(metrics));
   const accessLog = pinoHttp({
     logger: deps.logger,
     genReqId: (req) => requestIdOf(req),
@@ -82,8 +105,14 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  app.get('/metrics', metricsRoute(deps, metrics));
+  app.get('/openapi.json', openApiRoute());
+
   // Only the Cube API parses here: the operator API reads its own small bodies, after its own checks.
   const jsonBody = express.json({ limit: '1mb' });
+  const claimValues = deps.config.audit?.claimValues ?? [];
+  app.use('/cubejs-api/v1', requestTimingMiddleware, auditMiddleware(audit, { kind: 'data', claimValues }));
+  app.use('/api', auditMiddleware(audit, { kind: 'operator', claimValues }));
   // Query limits per API key / token subject run after authentication, so they see res.locals.auth.
   const policies = createQueryPolicies(deps.config, deps.model);
   if (securityOf(deps.config).missingClaims === 'matchAll') {
@@ -95,12 +124,13 @@ export function createApp(deps: AppDeps): express.Express {
     '/cubejs-api/v1',
     jsonBody,
     createCubeRouter(deps, {
-      afterAuth: [createQueryRateLimiter(deps)],
+      afterAuth: [createQueryRateLimiter(deps), createRequestGuard(deps.config)],
       policies,
       visibleMembers: policies.visibleMembers,
       anonymousLimiter: createAnonymousRateLimiter(deps),
     }),
   );
+  app.use('/api', createExplainRouter(deps));
   app.use('/api', createOperatorRouter(deps));
 
   app.use((_req: Request, _res: Response, next: (err?: unknown) => void) => {

@@ -3,6 +3,7 @@
  * redacted, whoever logs it.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** Paths censored in every log line: auth headers, cookies, API keys, tokens. */
 export const REDACT_PATHS = [
@@ -32,7 +33,9 @@ export const REDACT_PATHS = [
   '*.security_context',
 ] as const;
 
-export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
+/** `pretty` (dev, on a terminal) writes colourised lines through pino-pretty; otherwise JSON lines. */
+export function createLogger(opts: { level: string; destination?: DestinationStream; pretty?: boolean }): Logger {
+  const destination = opts.destination ?? (opts.pretty && process.stdout.isTTY ? pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }) : undefined);
   return pino(
     {
       level: opts.level,
@@ -40,6 +43,6 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    opts.destination,
+    destination,
   );
 }

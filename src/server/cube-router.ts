@@ -12,6 +12,11 @@ import { namedViews } from '../policy/named-views.js';
 import type { ReadSet } from '../query/validated-query.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
+import { readCacheDirectives } from '../cache/cache-directives.js';
+import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
+import { responseKeyFor } from '../cache/response-memo.js';
+import { noteQueries } from '../audit/note-queries.js';
+import { timed } from '../metrics/request-timing.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -35,6 +40,25 @@ function param(req: Request, name: string): unknown {
   return body && typeof body === 'object' ? body[name] : undefined;
 }
 
+const CONTINUE_WAIT = Symbol('continue wait');
+
+/** The work's result, or CONTINUE_WAIT once `waitMs` passes (0: wait for it); the work carries on either way. */
+async function withinWait<T>(work: Promise<T>, waitMs: number): Promise<T | typeof CONTINUE_WAIT> {
+  if (waitMs <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof CONTINUE_WAIT>((resolve) => {
+    timer = setTimeout(() => resolve(CONTINUE_WAIT), waitMs);
+  });
+  try {
+    const winner = await Promise.race([work, timeout]);
+    // An abandoned statement's failure is for the retry to see; here it must not go unhandled.
+    if (winner === CONTINUE_WAIT) work.catch(() => undefined);
+    return winner;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {}): Router {
   const router = Router();
   const pipeline: PipelineDeps = { config: deps.config, model: deps.model, db: deps.db, policies: options.policies };
@@ -55,8 +79,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     // Answers may hold one tenant's rows: no shared cache may keep them, errors included.
     res.set('Cache-Control', 'no-store');
     // headersDistinct keeps every copy of a repeated header, so a second Authorization cannot hide.
-    deps
-      .authenticate({ headers: req.headersDistinct, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req })
+    timed(res, 'auth', () => deps.authenticate({ headers: req.headersDistinct, ip: req.ip ?? req.socket.remoteAddress ?? '', raw: req }))
       .then(async (result) => {
         if (result.via === 'dev' && anonymous !== undefined) await anonymous.count(req);
         res.locals.auth = result;
@@ -90,10 +113,19 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     },
   ];
 
+  const prepare = async (req: Request, res: Response, rawQuery: unknown = param(req, 'query')) => {
+    const prepared = await timed(res, 'compile', () => prepareRequest(rawQuery, pipelineFor(rawQuery), auth(res)));
+    noteQueries(res, prepared, deps.model);
+    return prepared;
+  };
+
+  // Cube's long poll: past the wait, answer "Continue wait" while the statement runs into the cache.
+  const continueWaitMs = deps.resultCache ? deps.config.cache?.continueWaitMs ?? 0 : 0;
+
   const load: Handler = async (req, res) => {
-    const rawQuery = param(req, 'query');
-    const run = pipelineFor(rawQuery);
-    const prepared = await prepareRequest(rawQuery, run, auth(res));
+    const directives = readCacheDirectives(param(req, 'query'));
+    const run = pipelineFor(directives.query);
+    const prepared = await prepare(req, res, directives.query);
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
@@ -101,16 +133,35 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
         `'${prepared.queryType}' query type is not supported by the client. Please update the client.`,
       );
     }
-    const results = await executeRequest(prepared, run, auth(res));
-    if (multi) {
-      res.json({ queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false });
-    } else {
-      res.json(results[0]);
+    // A repeated request whose rows are all cached gets the response shaped the first time.
+    const cache = directives.renew ? undefined : deps.resultCache;
+    const memo = cache ? responseKeyFor(cache.db, prepared, multi) : undefined;
+    const stored = memo ? cache?.responses.get(memo.key, Date.now()) : undefined;
+    if (cache && stored !== undefined) {
+      cache.db.countHits(prepared.queries.length);
+      res.setHeader('x-tessera-cache', 'hit');
+      res.type('json').send(stored);
+      return;
     }
+    const scope: CacheScope = { renew: directives.renew, outcomes: [] };
+    const scoped = deps.resultCache ? { ...run, db: deps.resultCache.db.scoped(scope) } : run;
+    const running = timed(res, 'execute', () => executeRequest(prepared, scoped, auth(res)));
+    const results = await withinWait(running, continueWaitMs);
+    if (results === CONTINUE_WAIT) {
+      res.json({ error: 'Continue wait' });
+      return;
+    }
+    const outcome = summarizeOutcomes(scope.outcomes);
+    if (outcome) res.setHeader('x-tessera-cache', outcome);
+    const body = JSON.stringify(multi ? { queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false } : results[0]);
+    // Only a request seen before (its rows were a hit) is likely to come again; a one-off is not stored.
+    const made = cache && outcome === 'hit' ? responseKeyFor(cache.db, prepared, multi) : undefined;
+    if (cache && made) cache.responses.set(made.key, body, made.expiresAtMs, Date.now());
+    res.type('json').send(body);
   };
 
   const sql: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
+    const prepared = await prepare(req, res);
     const entries = prepared.queries.map((p) => ({
       sql: [p.compiled.sql, p.compiled.params],
       timeDimensionAlias: p.compiled.columns.find((c) => c.kind === 'timeDimension')?.alias,
@@ -131,7 +182,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   };
 
   const dryRun: Handler = async (req, res) => {
-    const prepared = await prepareRequest(param(req, 'query'), pipelineFor(param(req, 'query')), auth(res));
+    const prepared = await prepare(req, res);
     const normalizedQueries = prepared.queries.map((p) => normalizedQuery(p.query));
     res.json({
       queryType: prepared.queryType,

@@ -15,6 +15,9 @@ export interface ErrorBody {
   readonly requestId?: string;
 }
 
+/** Seconds a 503 asks the client to wait when its error named no better time. */
+const DEFAULT_RETRY_AFTER_SEC = 5;
+
 /** Errors raised by express and body-parser carry a 4xx status and a `type`. */
 interface HttpLikeError {
   readonly status?: unknown;
@@ -63,7 +66,11 @@ export function describeError(err: unknown, requestId: string): { status: number
   const body: ErrorBody = status >= 500
     ? { error: engineError.message, code: engineError.code, requestId }
     : { error: engineError.message, code: engineError.code };
-  return { status, headers: engineError.headers, body, known: true };
+  // Every 503 tells the client when to come back, whichever stage raised it.
+  const headers = status === 503 && !Object.keys(engineError.headers).some((h) => h.toLowerCase() === 'retry-after')
+    ? { ...engineError.headers, 'Retry-After': String(DEFAULT_RETRY_AFTER_SEC) }
+    : engineError.headers;
+  return { status, headers, body, known: true };
 }
 
 /** Sends `err` as Tessera's error response and logs it; usable outside the express error chain. */

@@ -40,6 +40,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   ERR_QUERY_INVALID_DATE: 400,
   ERR_QUERY_HIDDEN_MEMBER: 400,
   ERR_QUERY_FORBIDDEN_MEMBER: 403,
+  // A value PostgreSQL could not convert to its column's type is the caller's mistake.
+  ERR_QUERY_INVALID_VALUE: 400,
   ERR_PLAN_NO_JOIN_PATH: 400,
   ERR_PLAN_UNSUPPORTED: 400,
   ERR_DB_UNAVAILABLE: 503,

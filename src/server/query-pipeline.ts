@@ -11,10 +11,11 @@ import { decodeQueryParam, parseWireQuery, type WireQuery } from '../query/wire-
 import { validateQuery } from '../query/validate-query.js';
 import type { ReadSet, ValidatedQuery } from '../query/validated-query.js';
 import { resolveDateRange, canonicalTimezone } from '../query/date-range.js';
-import { buildPlan, type Plan } from '../compiler/build-plan.js';
-import { resolveViews } from '../compiler/resolve-views.js';
-import { compileQuery, type CompiledQuery } from '../compiler/compile-query.js';
+import type { Plan } from '../plan/join-tree.js';
+import { resolveQuery } from '../query/resolve-query.js';
+import { compileQuery, type CompiledQuery } from '../render/compile-query.js';
 import { normalizedQuery, shapeResult, type ShapedResult } from '../shape/shape-result.js';
+import { sessionSettingsFor } from '../db/rls/run-with-settings.js';
 
 export type QueryType = 'regularQuery' | 'compareDateRangeQuery' | 'blendingQuery';
 
@@ -40,6 +41,8 @@ export interface PreparedQuery {
   /** The query over cube members, with access-policy filters: what was compiled. */
   readonly cubeQuery: ValidatedQuery;
   readonly plan: Plan;
+  /** Every cube and view whose rows the query reads (what the policy stage was shown). */
+  readonly read: ReadSet;
   readonly compiled: CompiledQuery;
   /** `compareDateRange: "<from> - <to>"` added to each row for compare queries. */
   readonly compareDateRange?: string | undefined;
@@ -64,7 +67,7 @@ function expandCompare(wire: WireQuery, defaultTz: string, nowMs: number): { que
   const queries: WireQuery[] = [];
   const ranges: string[] = [];
   for (const range of target.compareDateRange ?? []) {
-    const [from, to] = resolveDateRange(range, zone, nowMs);
+    const [from, to] = resolveDateRange(range, zone, nowMs, 'utc');
     ranges.push(`${from} - ${to}`);
     queries.push({
       ...wire,
@@ -87,14 +90,13 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
     query = validateQuery(parseWireQuery(rewritten), deps.model, opts);
   }
   // Policies run on cube members, after views are resolved, so a view never bypasses a cube's policy.
-  const resolved = resolveViews(query, deps.model);
-  let cubeQuery = resolved.query;
-  if (deps.policies?.restrict) cubeQuery = await deps.policies.restrict(cubeQuery, auth);
-  const plan = buildPlan(deps.model, cubeQuery, { root: resolved.root });
-  const compiled = compileQuery(deps.model, cubeQuery, plan, auth.securityContext);
+  const resolved = await resolveQuery(query, deps.model, auth, deps.policies?.restrict);
+  const cubeQuery = resolved.query;
+  const plan = resolved.joinTree;
+  const compiled = { ...compileQuery(deps.model, cubeQuery, plan, auth.securityContext), settings: sessionSettingsFor(deps.config, auth.securityContext) };
   const rename = (key: string) => resolved.outputKeys.get(key) ?? key;
   const columns = compiled.columns.map((c) => ({ ...c, key: rename(c.key), member: rename(c.member) }));
-  return { query, cubeQuery, plan, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
+  return { query, cubeQuery, plan, read: resolved.read, compiled: Object.freeze({ ...compiled, columns: Object.freeze(columns) }) };
 }
 
 /** The normalised query in wire form, as `queryRewrite` receives it (order as `[member, dir]` pairs). */
@@ -160,9 +162,9 @@ export async function executeRequest(prepared: PreparedRequest, deps: PipelineDe
   return Promise.all(
     prepared.queries.map(async (p) => {
       const totalPromise = p.query.total
-        ? deps.db.query(compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }))
+        ? deps.db.query({ ...compileQuery(deps.model, p.cubeQuery, p.plan, auth.securityContext, { forTotal: true }), cubes: p.plan.cubes, settings: p.compiled.settings })
         : undefined;
-      const [result, totalResult] = await Promise.all([deps.db.query(p.compiled), totalPromise]);
+      const [result, totalResult] = await Promise.all([deps.db.query({ ...p.compiled, cubes: p.plan.cubes }), totalPromise]);
       const total = totalResult ? Number(totalResult.rows[0]?.total_count ?? 0) : null;
       // Cube marks compare rows with their range and gives blended rows a shared `time.<granularity>` key.
       const blend = prepared.queryType === 'blendingQuery' ? p.query.timeDimensions.find((t) => t.granularity) : undefined;

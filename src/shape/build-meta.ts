@@ -3,24 +3,29 @@
  */
 import type { Cube, Member, Model } from '../schema/model.js';
 
-/** Cube numbers connected components of the undirected join graph from 1. */
+/**
+ * Cube's JoinGraph.connectedComponents: cubes that declare joins are visited in model order, each
+ * visit spends one component number (even when the cube was already reached), and a component
+ * spreads over joins in both directions. Cubes in no join, and views, have none.
+ */
 function connectedComponents(model: Model): Map<string, number> {
   const neighbours = new Map<string, Set<string>>();
   const link = (a: string, b: string) => {
     if (!neighbours.has(a)) neighbours.set(a, new Set());
     neighbours.get(a)?.add(b);
   };
+  const declaring: string[] = [];
   for (const cube of model.cubes.values()) {
-    link(cube.name, cube.name);
-    for (const j of cube.joins) {
+    const joins = cube.joins.filter((j) => model.cubes.get(j.to)?.kind === 'cube');
+    if (joins.length > 0) declaring.push(cube.name);
+    for (const j of joins) {
       link(j.from, j.to);
       link(j.to, j.from);
     }
   }
   const component = new Map<string, number>();
   let next = 1;
-  for (const name of model.cubes.keys()) {
-    if (component.has(name)) continue;
+  for (const name of declaring) {
     const stack = [name];
     while (stack.length > 0) {
       const at = stack.pop() as string;
@@ -47,6 +52,18 @@ function common(m: Member, cube: Cube) {
   };
 }
 
+function kindOf(model: Model, member: string): 'measure' | 'dimension' | undefined {
+  const cube = model.cubes.get(member.slice(0, member.indexOf('.')));
+  const name = member.slice(member.indexOf('.') + 1);
+  return cube?.measures.has(name) ? 'measure' : cube?.dimensions.has(name) ? 'dimension' : undefined;
+}
+
+/** A view member names the cube member it exposes, as Cube's `aliasMember`. */
+function aliasMember(cube: Cube, name: string): { aliasMember?: string } {
+  const target = cube.viewMembers?.get(name);
+  return target ? { aliasMember: `${target.cube}.${target.member}` } : {};
+}
+
 export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes: unknown[] } {
   const components = connectedComponents(model);
   const cubes: unknown[] = [];
@@ -58,18 +75,21 @@ export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes:
       type: m.type === 'string' || m.type === 'time' || m.type === 'boolean' ? m.type : 'number',
       aggType: m.aggType ?? m.type,
       cumulative: m.rollingWindow !== undefined,
-      cumulativeTotal: m.rollingWindow !== undefined && m.rollingWindow.trailing === 'unbounded',
+      // As Cube's CubeToMetaTransformer: both flags say "has a rolling window".
+      cumulativeTotal: m.rollingWindow !== undefined,
       drillMembers: [...m.drillMembers],
+      ...aliasMember(cube, m.name),
       drillMembersGrouped: {
-        measures: m.drillMembers.filter((d) => cube.measures.has(d.slice(d.indexOf('.') + 1)) && d.startsWith(`${cube.name}.`)),
-        dimensions: m.drillMembers.filter((d) => !(cube.measures.has(d.slice(d.indexOf('.') + 1)) && d.startsWith(`${cube.name}.`))),
+        measures: m.drillMembers.filter((d) => kindOf(model, d) === 'measure'),
+        dimensions: m.drillMembers.filter((d) => kindOf(model, d) === 'dimension'),
       },
     }));
     const dimensions = [...cube.dimensions.values()].filter(shows).map((d) => ({
       ...common(d, cube),
       type: d.type,
       suggestFilterValues: true,
-      ...(d.primaryKey ? { primaryKey: true } : {}),
+      primaryKey: d.primaryKey,
+      ...aliasMember(cube, d.name),
     }));
     const segments = [...cube.segments.values()].filter(shows).map((s) => common(s, cube));
     if (measures.length + dimensions.length + segments.length === 0) continue;
@@ -80,7 +100,7 @@ export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes:
       ...(cube.description ? { description: cube.description } : {}),
       isVisible: true,
       public: true,
-      connectedComponent: components.get(cube.name),
+      ...(components.has(cube.name) ? { connectedComponent: components.get(cube.name) } : {}),
       ...(cube.meta ? { meta: cube.meta } : {}),
       measures,
       dimensions,

@@ -4,7 +4,7 @@
 import { DateTime } from 'luxon';
 import type { Model, Member } from '../schema/model.js';
 import { GRANULARITY_INTERVAL, type ValidatedQuery, type FilterNode } from '../query/validated-query.js';
-import type { OutputColumn } from '../compiler/compile-query.js';
+import type { OutputColumn } from '../render/compile-query.js';
 import type { QueryResult } from '../db/database.js';
 
 const TIMESTAMP = 1114;
@@ -41,10 +41,8 @@ export function shapeRows(result: QueryResult, columns: readonly OutputColumn[],
     for (const c of columns) {
       out[c.key] = formatValue(row[c.alias], types.get(c.alias), q.timezone);
     }
-    // Cube also returns a grouped time dimension under its plain name, for older clients.
-    for (const c of plainTime) {
-      if (!(c.member in out)) out[c.member] = out[c.key];
-    }
+    // Cube also returns a grouped time dimension under its plain name, for older clients; with two granularities the last column wins, as in Cube's transformData.
+    for (const c of plainTime) out[c.member] = out[c.key];
     return out;
   });
 }

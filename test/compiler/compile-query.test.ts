@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../src/compiler/build-plan.js';
-import { compileQuery } from '../../src/compiler/compile-query.js';
+import { buildPlan } from '../../src/plan/build-plan.js';
+import { compileQuery } from '../../src/render/compile-query.js';
 import { parseWireQuery } from '../../src/query/wire-query.js';
 import { validateQuery } from '../../src/query/validate-query.js';
 import type { SecurityContext } from '../../src/schema/model.js';
@@ -107,7 +107,7 @@ describe('compileQuery', () => {
     const c = compile({ measures: ['Orders.totalAmount', 'Items.quantity'], dimensions: ['Orders.status'] });
     expect(c.sql).toContain('SELECT DISTINCT "orders".status AS "orders__status", "orders".id AS "__pk"');
     expect(c.sql).toContain('LEFT JOIN (SELECT * FROM public.orders WHERE 1 = 1) AS "orders" ON "keys"."__pk" = "orders".id');
-    expect(c.sql).toContain('"q_0"."orders__status" IS NOT DISTINCT FROM "q_1"."orders__status"');
+    expect(c.sql).toContain(`ON COALESCE("q_0"."orders__status", '') = COALESCE("q_1"."orders__status", '') AND ("q_0"."orders__status" IS NULL) = ("q_1"."orders__status" IS NULL)`);
   });
 
   it('counts a multiplied cube with count(DISTINCT pk) without a subquery', () => {

@@ -66,10 +66,9 @@ describe('createDatabase', () => {
     expect(log).not.toContain('p-secret-value');
   });
 
-  it('turns a value that does not fit its column into a 400 ERR_DB_QUERY_FAILED', async () => {
+  it('turns a value that does not fit its column into ERR_QUERY_INVALID_VALUE', async () => {
     const err = await failure(db.query({ sql: 'select $1::int as v', params: ['not-a-number'] }));
-    expect(err.code).toBe('ERR_DB_QUERY_FAILED');
-    expect(err.status).toBe(400);
+    expect(err.code).toBe('ERR_QUERY_INVALID_VALUE');
     expect(err.message).not.toContain('not-a-number');
   });
 });
@@ -85,12 +84,13 @@ describe('createDatabase timeouts and outages', () => {
     }
   });
 
-  it('maps waiting too long for a pooled connection to ERR_DB_TIMEOUT', async () => {
+  it('maps waiting too long for a pooled connection to ERR_DB_UNAVAILABLE with Retry-After', async () => {
     const db = createDatabase({ poolMax: 1, statementTimeoutMs: 10_000, connectionTimeoutMs: 200, url: testDatabaseUrl() }, silent);
     try {
       const busy = db.query({ sql: 'select pg_sleep(1.5)', params: [] });
       const err = await failure(db.query({ sql: 'select 1', params: [] }));
-      expect(err.code).toBe('ERR_DB_TIMEOUT');
+      expect(err.code).toBe('ERR_DB_UNAVAILABLE');
+      expect(err.headers['Retry-After']).toBe('1');
       await busy;
     } finally {
       await db.close();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_COUNTS, SeedRefusedError, seedDemo } from '../../src/db/seed.js';
+import { DEMO_COUNTS, DEMO_MARK, SeedRefusedError, seedDemo } from '../../src/db/seed.js';
 import { testDatabaseUrl } from '../support/test-app.js';
 
 /** A throwaway database next to the test database, so seeding never touches shared tables. */
@@ -113,6 +113,59 @@ describe('seedDemo on a database with its own tables', () => {
       await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
       await expect(seedDemo(scratch.url)).rejects.toBeInstanceOf(SeedRefusedError);
       expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('refuses with --force too, and leaves the user table and everything else as it was', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
+      const error = await seedDemo(scratch.url, { force: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SeedRefusedError);
+      expect((error as Error).message).toContain('public.orders');
+      expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });
+      expect(await queryOne(scratch.url, "select count(*)::int as n from pg_tables where schemaname = 'public'")).toEqual({ n: 1 });
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('seeds into a schema of its own, which --force recreates without touching the user tables of the same names elsewhere', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
+      expect((await seedDemo(scratch.url, { schema: 'tessera_demo' })).seeded).toBe(true);
+      expect((await seedDemo(scratch.url, { schema: 'tessera_demo', force: true })).seeded).toBe(true);
+      expect(await queryOne(scratch.url, 'select count(*)::int as n from tessera_demo.orders')).toEqual({ n: DEMO_COUNTS.orders });
+      expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });
+      // Every table the seed made carries its mark, which is what --force checks before dropping.
+      expect(await queryOne(scratch.url, `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'tessera_demo' and c.relkind = 'r' and obj_description(c.oid, 'pg_class') = '${DEMO_MARK}'`)).toEqual({ n: 7 });
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('refuses to write into an existing schema it did not create', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await queryOne(scratch.url, 'create schema analytics; create table analytics.kept (v int)');
+      await expect(seedDemo(scratch.url, { schema: 'analytics' })).rejects.toThrow(/analytics exists and was not created by tessera seed/);
+      expect(await queryOne(scratch.url, "select count(*)::int as n from pg_tables where schemaname = 'analytics'")).toEqual({ n: 1 });
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('a user table that replaced a demo table after seeding is not dropped by --force', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await seedDemo(scratch.url, { schema: 'tessera_demo' });
+      await queryOne(scratch.url, "drop table tessera_demo.order_items; create table tessera_demo.order_items (v text); insert into tessera_demo.order_items values ('mine')");
+      await expect(seedDemo(scratch.url, { schema: 'tessera_demo', force: true })).rejects.toThrow(/tessera_demo\.order_items/);
+      expect(await queryOne(scratch.url, 'select v from tessera_demo.order_items')).toEqual({ v: 'mine' });
     } finally {
       await scratch.drop();
     }

@@ -80,8 +80,8 @@ const CASES: readonly Case[] = [
   },
   { name: 'notInDateRange', filters: [f('Orders.createdAt', 'notInDateRange', ['2024-01-01', '2024-12-31'])], where: `NOT (created_at >= '2024-01-01Z' AND created_at < '2025-01-01Z')` },
   { name: 'beforeDate', filters: [f('Orders.createdAt', 'beforeDate', ['2023-02-01'])], where: `created_at < '2023-02-01T00:00:00Z'` },
-  { name: 'beforeOrOnDate', filters: [f('Orders.createdAt', 'beforeOrOnDate', ['2023-02-01'])], where: `created_at < '2023-02-02T00:00:00Z'` },
-  { name: 'afterDate', filters: [f('Orders.createdAt', 'afterDate', ['2025-11-30'])], where: `created_at >= '2025-12-01T00:00:00Z'` },
+  { name: 'beforeOrOnDate', filters: [f('Orders.createdAt', 'beforeOrOnDate', ['2023-02-01'])], where: `created_at <= '2023-02-01T00:00:00Z'` },
+  { name: 'afterDate', filters: [f('Orders.createdAt', 'afterDate', ['2025-11-30'])], where: `created_at > '2025-11-30T00:00:00Z'` },
   { name: 'afterOrOnDate', filters: [f('Orders.createdAt', 'afterOrOnDate', ['2025-11-30'])], where: `created_at >= '2025-11-30T00:00:00Z'` },
   {
     name: 'afterOrOnDate in Asia/Kolkata',

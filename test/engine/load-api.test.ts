@@ -140,7 +140,7 @@ describe('/meta', () => {
 describe('validation', () => {
   const cases: [string, unknown, RegExp][] = [
     ['an unknown member', { measures: ['Orders.revnue'] }, /Unknown member: Orders\.revnue/],
-    ['an unknown key', { measures: ['Orders.count'], renewQuery: true }, /"renewQuery" is not allowed/],
+    ['an unknown key', { measures: ['Orders.count'], renewQueries: true }, /"renewQueries" is not allowed/],
     ['a wrong type', { measures: 'Orders.count' }, /"measures"/],
     ['an unknown operator', { measures: ['Orders.count'], filters: [{ member: 'Orders.status', operator: 'like', values: ['x'] }] }, /filters\[0\]/],
     ['a string limit', { measures: ['Orders.count'], limit: '10' }, /"limit"/],

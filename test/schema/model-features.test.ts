@@ -331,8 +331,8 @@ describe('file scope', () => {
     expect(scoped.dimensions.get('id')!.sql(ctx)).toBe('"Scoped".ID + 2');
   });
 
-  it('does not give model files require or process', () => {
-    expect(() => load(file('R.js', "require('fs');"))).toThrow('R.js: throws while loading: require is not defined');
+  it('does not give model files the file system or process', () => {
+    expect(() => load(file('R.js', "require('fs');"))).toThrow("R.js: require('fs') is not allowed");
     expect(() => load(file('P.js', 'process.exit(1);'))).toThrow('P.js: throws while loading: process is not defined');
   });
 });

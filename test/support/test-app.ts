@@ -95,7 +95,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   try {
     const deps = await createAppDeps({ config, db, logger });
     const app = createApp(deps);
-    return { app, deps, config, logger, close: () => db.close() };
+    // deps.db is the result cache in front of db when the cache is on; closing it closes both.
+    return { app, deps, config, logger, close: () => deps.db.close() };
   } catch (err) {
     await db.close();
     throw err;

@@ -55,14 +55,14 @@ export const FILTER_CASES: readonly ConformanceCase[] = [
     sql: byStatus(`o.shipped_at >= '2025-01-01T00:00:00Z'`),
   },
   { name: 'beforeDate', ctx: 'tenant3', query: q([f('Orders.createdAt', 'beforeDate', ['2023-01-15'])]), sql: byStatus(`o.created_at < '2023-01-15T00:00:00Z'`) },
-  { name: 'beforeOrOnDate includes the whole day', ctx: 'tenant3', query: q([f('Orders.createdAt', 'beforeOrOnDate', ['2023-01-15'])]), sql: byStatus(`o.created_at < '2023-01-16T00:00:00Z'`) },
+  { name: 'beforeOrOnDate with a date reads it as that day\'s start, as Cube does', ctx: 'tenant3', query: q([f('Orders.createdAt', 'beforeOrOnDate', ['2023-01-15'])]), sql: byStatus(`o.created_at <= '2023-01-15T00:00:00Z'`) },
   {
     name: 'beforeOrOnDate with a time is inclusive of that instant',
     ctx: 'dev',
     query: q([f('Orders.createdAt', 'beforeOrOnDate', ['2023-01-03T12:00:00'])]),
     sql: byStatus(`o.created_at <= '2023-01-03T12:00:00Z'`),
   },
-  { name: 'afterDate excludes the whole day', ctx: 'tenant2', query: q([f('Orders.createdAt', 'afterDate', ['2025-12-20'])]), sql: byStatus(`o.created_at >= '2025-12-21T00:00:00Z'`) },
+  { name: 'afterDate with a date reads it as that day\'s start, as Cube does', ctx: 'tenant2', query: q([f('Orders.createdAt', 'afterDate', ['2025-12-20'])]), sql: byStatus(`o.created_at > '2025-12-20T00:00:00Z'`) },
   { name: 'afterOrOnDate includes the day', ctx: 'tenant2', query: q([f('Orders.createdAt', 'afterOrOnDate', ['2025-12-20'])]), sql: byStatus(`o.created_at >= '2025-12-20T00:00:00Z'`) },
   {
     name: 'afterOrOnDate on a joined time dimension in Europe/Berlin',

@@ -1,0 +1,28 @@
+/** The database with every data query timed: into the DB histogram and the request's Server-Timing. */
+import type { Database } from '../db/database.js';
+import type { Metrics } from './create-metrics.js';
+import { currentTiming } from './request-timing.js';
+
+export function instrumentDatabase(db: Database, metrics: Metrics): Database {
+  return Object.freeze({
+    ...db,
+    knex: db.knex,
+    ping: () => db.ping(),
+    close: () => db.close(),
+    ...(db.poolStats ? { poolStats: () => db.poolStats!() } : {}),
+    async query(compiled: Parameters<Database['query']>[0]) {
+      const started = performance.now();
+      const timing = currentTiming();
+      let outcome = 'error';
+      try {
+        const result = await db.query(compiled);
+        outcome = 'ok';
+        return result;
+      } finally {
+        const ms = performance.now() - started;
+        metrics.dbDuration.observe({ outcome }, ms / 1000);
+        timing?.add('db', ms);
+      }
+    },
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * A statement whose request is gone (client hung up, or the request deadline
+ * passed) is cancelled in PostgreSQL within a second, as pg_stat_activity shows.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../src/server/start-http-server.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { userToken } from '../support/tokens.js';
+import { openPgActivity, type PgActivity } from './pg-activity.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The issue asks for one second; the margin is for a shared, loaded machine. */
+const CANCEL_BOUND_MS = 1500;
+const SLOW = 'pg_sleep(29)';
+const slowQuery = JSON.stringify({ measures: ['SlowLong.count'] });
+
+describe('cancelling statements whose request is gone', () => {
+  let t: TestApp;
+  let server: http.Server;
+  let port: number;
+  let activity: PgActivity;
+
+  beforeAll(async () => {
+    t = await createTestApp({ schemaPath: path.join(here, 'model'), env: { TESSERA_DB_STATEMENT_TIMEOUT_MS: '60000' } });
+    server = createHttpServer(t.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    activity = await openPgActivity();
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await activity.close();
+    await t.close();
+  });
+
+  it('cancels the running statement within a second of the client hanging up', async () => {
+    const before = await activity.count(SLOW);
+    const req = http.get({ host: '127.0.0.1', port, path: `/cubejs-api/v1/load?query=${encodeURIComponent(slowQuery)}`, headers: { Authorization: userToken(7) } });
+    req.on('error', () => undefined);
+    await activity.waitFor(SLOW, (n) => n > before);
+    req.destroy();
+    const ms = await activity.waitFor(SLOW, (n) => n <= before, 10_000);
+    expect(ms).toBeLessThan(CANCEL_BOUND_MS);
+  });
+
+  it('cancels every statement of several clients that hang up at once', async () => {
+    const before = await activity.count(SLOW);
+    const reqs = [8, 9, 10, 11].map((user) => {
+      const r = http.get({ host: '127.0.0.1', port, path: `/cubejs-api/v1/load?query=${encodeURIComponent(slowQuery)}`, headers: { Authorization: userToken(user) } });
+      r.on('error', () => undefined);
+      return r;
+    });
+    await activity.waitFor(SLOW, (n) => n >= before + 4);
+    for (const r of reqs) r.destroy();
+    expect(await activity.waitFor(SLOW, (n) => n <= before, 10_000)).toBeLessThan(CANCEL_BOUND_MS);
+  });
+
+  it('keeps serving on the same pool after cancelling', async () => {
+    const res = await request(t.app).get('/cubejs-api/v1/load').query({ query: JSON.stringify({ measures: ['Fast.count'] }) }).set('Authorization', userToken(7));
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([{ 'Fast.count': '1' }]);
+  });
+});
+
+describe('the request deadline', () => {
+  let t: TestApp;
+  let activity: PgActivity;
+  beforeAll(async () => {
+    t = await createTestApp({
+      schemaPath: path.join(here, 'model'),
+      env: { TESSERA_DB_STATEMENT_TIMEOUT_MS: '60000', TESSERA_REQUEST_TIMEOUT_MS: '1500' },
+    });
+    activity = await openPgActivity();
+  });
+  afterAll(async () => {
+    await activity.close();
+    await t.close();
+  });
+
+  it('answers 504 ERR_DB_TIMEOUT when the deadline passes and cancels the statement within a second', async () => {
+    const before = await activity.count(SLOW);
+    const res = await request(t.app).get('/cubejs-api/v1/load').query({ query: slowQuery }).set('Authorization', userToken(12));
+    expect(res.status).toBe(504);
+    expect(res.body.code).toBe('ERR_DB_TIMEOUT');
+    expect(res.body.error).toContain('request time limit');
+    expect(await activity.waitFor(SLOW, (n) => n <= before, 10_000)).toBeLessThan(CANCEL_BOUND_MS);
+  });
+});

@@ -1,0 +1,25 @@
+// Tenants of the demo data, one row per tenant the caller belongs to; the slow variants sleep in PostgreSQL
+// once per statement, so a test can hold a statement in flight for a known time.
+cube(`Fast`, {
+  sql: `SELECT * FROM public.tenants WHERE ${SECURITY_CONTEXT.tenant_id.filter('id')}`,
+  measures: { count: { type: `count` } },
+  dimensions: {
+    id: { sql: `id`, type: `number`, primaryKey: true, public: true },
+    name: { sql: `name`, type: `string` },
+  },
+});
+
+cube(`SlowTwo`, {
+  sql: `SELECT t.* FROM public.tenants t CROSS JOIN (SELECT pg_sleep(2)) AS s WHERE ${SECURITY_CONTEXT.tenant_id.filter('t.id')}`,
+  measures: { count: { type: `count` } },
+});
+
+cube(`SlowLong`, {
+  sql: `SELECT t.* FROM public.tenants t CROSS JOIN (SELECT pg_sleep(29)) AS s WHERE ${SECURITY_CONTEXT.tenant_id.filter('t.id')}`,
+  measures: { count: { type: `count` } },
+});
+
+cube(`SlowFair`, {
+  sql: `SELECT t.* FROM public.tenants t CROSS JOIN (SELECT pg_sleep(1.5)) AS s WHERE ${SECURITY_CONTEXT.tenant_id.filter('t.id')}`,
+  measures: { count: { type: `count` } },
+});
