@@ -63,3 +63,11 @@ export function noteQueries(res: Response, prepared: PreparedForAudit, model: Mo
   record.members = [...members];
   record.rowFilters = [...new Set([...(record.rowFilters ?? []), ...rowFilters])];
 }
+
+/** Adds what the answer held to the request's audit record: its rows and whether the cache served them. */
+export function noteResults(res: Response, rows: number | undefined, cache: 'hit' | 'miss' | 'coalesced' | undefined): void {
+  const record = auditRecordOf(res);
+  if (!record) return;
+  if (rows !== undefined) record.rows = rows;
+  if (cache !== undefined) record.cache = cache === 'miss' ? 'miss' : 'hit';
+}

@@ -7,6 +7,7 @@ import type { Database } from '../db/database.js';
 import type { Model } from '../schema/model.js';
 import type { AuthResult } from '../auth/auth-result.js';
 import type { ResultCache } from '../cache/create-result-cache.js';
+import type { Metrics } from '../metrics/create-metrics.js';
 
 /** The request as the auth stage sees it: headers are lower-cased. */
 export interface AuthRequest {
@@ -26,4 +27,6 @@ export interface AppDeps {
   readonly authenticate: Authenticate;
   /** The result cache (absent when off): `db` is its `db`; `resultCache.db.stats()` has the counters for metrics. */
   readonly resultCache?: ResultCache | undefined;
+  /** The app's metrics; `db` statements are already timed into them. Absent in hand-built deps. */
+  readonly metrics?: Metrics | undefined;
 }

@@ -32,7 +32,7 @@ const HEALTH_PATHS = new Set(['/livez', '/readyz']);
 
 export function createApp(appDeps: AppDeps): express.Express {
   const app = express();
-  const metrics = createMetrics({ db: appDeps.db });
+  const metrics = appDeps.metrics ?? createMetrics({ db: appDeps.db });
   const audit = createAuditLog(appDeps.config.audit, {
     logger: appDeps.logger,
     knex: appDeps.db.knex,
@@ -40,7 +40,7 @@ export function createApp(appDeps: AppDeps): express.Express {
     onDrop: (n) => metrics.auditDropped.inc(n),
   });
   // Every data query is timed for /metrics and Server-Timing.
-  const deps: AppDeps = Object.freeze({ ...appDeps, db: instrumentDatabase(appDeps.db, metrics) });
+  const deps: AppDeps = appDeps.metrics ? appDeps : Object.freeze({ ...appDeps, db: instrumentDatabase(appDeps.db, metrics), metrics });
   app.locals.metrics = metrics;
   app.locals.audit = audit;
   // X-Forwarded-For counts only from the configured proxies, so req.ip cannot be spoofed.

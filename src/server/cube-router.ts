@@ -15,7 +15,7 @@ import { normalizedQuery } from '../shape/shape-result.js';
 import { readCacheDirectives } from '../cache/cache-directives.js';
 import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 import { responseKeyFor } from '../cache/response-memo.js';
-import { noteQueries } from '../audit/note-queries.js';
+import { noteQueries, noteResults } from '../audit/note-queries.js';
 import { timed } from '../metrics/request-timing.js';
 
 export interface CubeRouterOptions {
@@ -140,6 +140,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     if (cache && stored !== undefined) {
       cache.db.countHits(prepared.queries.length);
       res.setHeader('x-tessera-cache', 'hit');
+      noteResults(res, undefined, 'hit');
       res.type('json').send(stored);
       return;
     }
@@ -153,6 +154,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     }
     const outcome = summarizeOutcomes(scope.outcomes);
     if (outcome) res.setHeader('x-tessera-cache', outcome);
+    noteResults(res, results.reduce((n, r) => n + (Array.isArray(r.data) ? r.data.length : 0), 0), outcome);
     const body = JSON.stringify(multi ? { queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false } : results[0]);
     // Only a request seen before (its rows were a hit) is likely to come again; a one-off is not stored.
     const made = cache && outcome === 'hit' ? responseKeyFor(cache.db, prepared, multi) : undefined;

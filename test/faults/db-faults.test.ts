@@ -19,6 +19,8 @@ const FAULT_ENV = {
   TESSERA_DB_CLIENT_TIMEOUT_MS: '2000',
   TESSERA_DB_CONNECTION_TIMEOUT_MS: '1000',
   TESSERA_DB_POOL_MAX: '4',
+  // Every request must reach PostgreSQL through the proxy; a cached answer would hide the fault.
+  TESSERA_CACHE: 'false',
 };
 const token = userToken(42);
 const countQuery = JSON.stringify({ measures: ['Orders.count'] });

@@ -27,6 +27,8 @@ describe('fair use of the pool between security contexts', () => {
     t = await createTestApp({
       schemaPath: path.join(here, 'model'),
       env: {
+        // Identical statements would be coalesced by the result cache; fairness is about the pool.
+        TESSERA_CACHE: 'false',
         TESSERA_DB_POOL_MAX: '4',
         TESSERA_DB_TENANT_CONCURRENCY: '2',
         TESSERA_DB_QUEUE_DEPTH: '200',
@@ -64,7 +66,7 @@ describe('the per-context wait queue', () => {
   beforeAll(async () => {
     t = await createTestApp({
       schemaPath: path.join(here, 'model'),
-      env: { TESSERA_DB_POOL_MAX: '4', TESSERA_DB_TENANT_CONCURRENCY: '1', TESSERA_DB_QUEUE_DEPTH: '2', TESSERA_DB_CONNECTION_TIMEOUT_MS: '30000' },
+      env: { TESSERA_CACHE: 'false', TESSERA_DB_POOL_MAX: '4', TESSERA_DB_TENANT_CONCURRENCY: '1', TESSERA_DB_QUEUE_DEPTH: '2', TESSERA_DB_CONNECTION_TIMEOUT_MS: '30000' },
     });
   });
   afterAll(async () => {

@@ -69,7 +69,7 @@ describe('POST /api/explain', () => {
   it('explains a refusal by its code: support may not read totalAmount', async () => {
     const res = await explain({ query: { measures: ['Orders.totalAmount'] }, securityContext: { roles: ['support'], user_id: 42 } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ decision: 'deny', code: 'ERR_QUERY_FORBIDDEN_MEMBER', groups: ['support'], queries: [] });
+    expect(res.body).toMatchObject({ decision: 'deny', code: 'ERR_QUERY_UNKNOWN_MEMBER', groups: ['support'], queries: [] });
   });
 
   it('an admin group sees the allowAll policy and no row filter', async () => {

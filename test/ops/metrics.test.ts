@@ -35,7 +35,7 @@ describe('GET /metrics', () => {
   let t: TestApp;
   beforeAll(async () => {
     // A tiny query budget, so a rate-limit rejection happens for one unique subject.
-    t = await createTestApp({ env: { TESSERA_QUERY_RATE_LIMIT: '2', TESSERA_TRUSTED_PROXIES: '127.0.0.1' } });
+    t = await createTestApp({ env: { TESSERA_CACHE: 'false', TESSERA_QUERY_RATE_LIMIT: '2', TESSERA_TRUSTED_PROXIES: '127.0.0.1' } });
   });
   afterAll(() => t.close());
 

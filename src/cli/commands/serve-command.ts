@@ -94,11 +94,17 @@ async function serve(overrides: Record<string, string | undefined>): Promise<num
         if (!config.production) {
           watcher = watchModel(config.schemaPath, {
             currentVersion: deps.model.version,
+            // New deps, so the result cache keys on the new model's version.
             onReload: (model) => {
-              const previous = app;
-              app = createApp(Object.freeze({ ...deps, model }));
-              void (previous?.locals.audit as AuditLog | undefined)?.close();
-              logger.info({ version: model.version }, 'model reloaded');
+              createAppDeps({ config, db, logger, model }).then(
+                (next) => {
+                  const previous = app;
+                  app = createApp(next);
+                  void (previous?.locals.audit as AuditLog | undefined)?.close();
+                  logger.info({ version: model.version }, 'model reloaded');
+                },
+                (err: unknown) => logger.error({ err }, 'model not reloaded; the last good model keeps serving'),
+              );
             },
             onError: (errors) => logger.error({ errors: errors.map((e) => e.message) }, 'model not reloaded; the last good model keeps serving'),
           });
