@@ -139,8 +139,7 @@ describe('a policed cube read directly, in every query shape', () => {
 });
 
 describe('a policed cube read indirectly', () => {
-  // Skipped until the planner hands the policy stage its ReadSet and applies securityFilters (the compiler branch).
-  it.skip('counts only the caller tenant orders inside a subQuery dimension of an open cube', async () => {
+  it('counts only the caller tenant orders inside a subQuery dimension of an open cube', async () => {
     const res = await load(1, { dimensions: ['users.email', 'users.order_count'], limit: 2000 });
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
     const truth = await db.query<{ email: string; n: string }>(
@@ -152,7 +151,7 @@ describe('a policed cube read indirectly', () => {
     }
   });
 
-  it.skip('filters a policed middle cube of a three-cube join path', async () => {
+  it('filters a policed middle cube of a three-cube join path', async () => {
     const res = await load(1, { dimensions: ['users.email', 'products.category'], limit: 50_000 });
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
     const truth = await db.query<{ email: string; category: string }>(
