@@ -25,12 +25,21 @@ export function envWith(overrides: Readonly<Record<string, string | undefined>>)
   return { ...env, ...overrides };
 }
 
-/** Loads config; outside production with no database and no secret, a dev secret kept in the data dir signs the printed token. */
+/** The demo user the printed token speaks for; tenant = ((id - 1) % 5) + 1. */
+export const DEMO_USER_ID = 42;
+export const DEMO_TENANT_ID = ((DEMO_USER_ID - 1) % 5) + 1;
+/** What a tokenless dev-mode request of the demo speaks for (issue 12): the printed token's user. */
+const DEMO_DEV_CONTEXT = Object.freeze({ sub: `user-${DEMO_USER_ID}`, u: Object.freeze({ id: DEMO_USER_ID }), tenant_id: DEMO_TENANT_ID });
+
+/**
+ * Loads config; outside production with no database and no secret (the demo), a dev secret kept in the
+ * data dir signs the printed token, and tokenless requests get the demo user's context unless one is configured.
+ */
 export async function loadCliConfig(overrides: Readonly<Record<string, string | undefined>> = {}): Promise<Config> {
   const env = envWith(overrides);
   const first = await loadConfig({ env });
   if (first.database.url || first.production || first.apiSecrets.length > 0) return first;
-  return loadConfig({ env, devSecret: readOrCreateDevSecret(devSecretFile(first)) });
+  return loadConfig({ env, devSecret: readOrCreateDevSecret(devSecretFile(first)), devSecurityContext: DEMO_DEV_CONTEXT });
 }
 
 /** The dev secret `serve` wrote for the embedded demo, if any (never in production). */

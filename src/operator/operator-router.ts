@@ -98,6 +98,12 @@ function keyContext(
     if (body.securityContext !== undefined) {
       throw new EngineError('ERR_BAD_REQUEST', 'Give either securityContext or allTenants: true, not both.');
     }
+    try {
+      checkContextSchema(deps.config.hooks.securityContextSchema, {});
+    } catch (cause) {
+      // The key would be refused on every request; say so now.
+      throw new EngineError('ERR_BAD_REQUEST', 'An all-tenants key has no claims, which securityContextSchema does not accept.', { cause });
+    }
     return {};
   }
   if (body.securityContext === undefined || (Object.keys(body.securityContext).length === 0 && !hasOwnProto(raw))) {

@@ -8,30 +8,18 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueSchema } from '../operator/operator-fixtures.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { startOperatorApp, type OperatorApp } from '../operator/operator-fixtures.js';
+import { createTestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 const PASSWORD = 'Production admin 9#';
 const SETUP_TOKEN = 'setup-token-for-the-security-suite-0123';
 
-async function productionApp(env: Record<string, string | undefined> = {}): Promise<TestApp & { schema: string }> {
-  const schema = uniqueSchema('sec');
-  const t = await createTestApp({
-    env: { NODE_ENV: 'production', TESSERA_AUTH: 'local', TESSERA_META_SCHEMA: schema, TESSERA_ARGON2_MEMORY_KIB: '1024', ...env },
-  });
-  return {
-    ...t,
-    schema,
-    async close() {
-      await t.deps.db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
-      await t.close();
-    },
-  };
-}
+const productionApp = (env: Record<string, string | undefined> = {}): Promise<OperatorApp> =>
+  startOperatorApp({ NODE_ENV: 'production', TESSERA_AUTH: 'local', ...env });
 
 describe('first-run setup in production', () => {
-  let prod: TestApp & { schema: string };
+  let prod: OperatorApp;
   beforeAll(async () => {
     prod = await productionApp({ TESSERA_SETUP_TOKEN: SETUP_TOKEN });
   });
@@ -79,7 +67,7 @@ describe('a generated setup token', () => {
 });
 
 describe('cookie-authenticated writes', () => {
-  let prod: TestApp & { schema: string };
+  let prod: OperatorApp;
   let cookie: string;
   beforeAll(async () => {
     prod = await productionApp({ TESSERA_SETUP_TOKEN: SETUP_TOKEN });
@@ -135,7 +123,7 @@ describe('cookie-authenticated writes', () => {
 });
 
 describe('token lifetimes in production', () => {
-  let prod: TestApp & { schema: string };
+  let prod: OperatorApp;
   beforeAll(async () => {
     prod = await productionApp({ TESSERA_JWT_MAX_LIFETIME_SEC: '3600' });
   });

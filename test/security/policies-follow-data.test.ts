@@ -6,7 +6,7 @@
  * Cube user writes it). Ground truth: hand-written SQL on the demo tables.
  */
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryPolicies } from '../../src/policy/create-query-policies.js';
@@ -14,7 +14,8 @@ import { loadModel } from '../../src/schema/load-model.js';
 import type { Model } from '../../src/schema/model.js';
 import { testConfig } from '../auth/support/test-config.js';
 import { authWith, query } from '../policy/support/policy-model.js';
-import { createTestApp, REPO_ROOT, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { openAppAndDatabase, type AppAndDatabase } from '../support/app-and-database.js';
+import { REPO_ROOT, type TestApp } from '../support/test-app.js';
 import { signToken } from '../support/tokens.js';
 
 const MODEL = path.join(REPO_ROOT, 'test', 'security', 'fixtures', 'policed');
@@ -23,17 +24,14 @@ let t: TestApp;
 let db: pg.Client;
 let model: Model;
 
+let opened: AppAndDatabase;
+
 beforeAll(async () => {
-  t = await createTestApp({ schemaPath: MODEL });
+  opened = await openAppAndDatabase({ schemaPath: MODEL });
+  ({ app: t, db } = opened);
   model = await loadModel(MODEL);
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-  await db.query(`SET TIME ZONE 'UTC'`);
 });
-afterAll(async () => {
-  await db?.end();
-  await t?.close();
-});
+afterAll(async () => opened?.close());
 
 const tenantToken = (tenant: number) => signToken({ sub: `tenant-${tenant}-app`, tenant_id: tenant });
 const load = (tenant: number, q: unknown, multi = false) =>
@@ -141,8 +139,7 @@ describe('a policed cube read directly, in every query shape', () => {
 });
 
 describe('a policed cube read indirectly', () => {
-  // Skipped until the planner hands the policy stage its ReadSet and applies securityFilters (the compiler branch).
-  it.skip('counts only the caller tenant orders inside a subQuery dimension of an open cube', async () => {
+  it('counts only the caller tenant orders inside a subQuery dimension of an open cube', async () => {
     const res = await load(1, { dimensions: ['users.email', 'users.order_count'], limit: 2000 });
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
     const truth = await db.query<{ email: string; n: string }>(
@@ -154,7 +151,7 @@ describe('a policed cube read indirectly', () => {
     }
   });
 
-  it.skip('filters a policed middle cube of a three-cube join path', async () => {
+  it('filters a policed middle cube of a three-cube join path', async () => {
     const res = await load(1, { dimensions: ['users.email', 'products.category'], limit: 50_000 });
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
     const truth = await db.query<{ email: string; category: string }>(

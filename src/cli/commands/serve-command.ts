@@ -19,7 +19,7 @@ import { watchModel, type ModelWatcher } from '../../schema/watch-model.js';
 import type { AppDeps } from '../../server/app-deps.js';
 import type { AuditLog } from '../../audit/create-audit-log.js';
 import { defineCommand, UsageError, writeErr } from '../cli-command.js';
-import { loadCliConfig, resolveDatabase } from '../open-database.js';
+import { DEMO_TENANT_ID, DEMO_USER_ID, loadCliConfig, resolveDatabase } from '../open-database.js';
 import { StartupError } from '../startup-error.js';
 
 export const SERVE_HELP = `Usage: tessera serve [options]
@@ -34,9 +34,6 @@ Options:
   -h, --help          Show this help.
   -v, --version       Print the version.`;
 
-/** The demo user the printed token speaks for; tenant = ((id - 1) % 5) + 1. */
-const DEMO_USER_ID = 42;
-const DEMO_TENANT_ID = ((DEMO_USER_ID - 1) % 5) + 1;
 /** The demo model shipped with the package, used when the working folder has none. */
 const PACKAGED_DEMO_MODEL = fileURLToPath(new URL('../../../schema', import.meta.url));
 
@@ -171,7 +168,9 @@ function banner(config: Config, port: number, embedded: boolean): string {
   }
   if (config.devMode) {
     lines.push(
-      'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token are answered with an empty security context.',
+      config.security?.devSecurityContext === undefined
+        ? 'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token get an empty security context, so cubes filtered by missing claims answer 403.'
+        : 'Dev mode is on (no CUBEJS_API_SECRET set): requests without a token get devSecurityContext.',
       `  ${curl('')}`,
     );
   }
