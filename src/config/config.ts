@@ -16,6 +16,8 @@ export interface DatabaseConfig {
   readonly tenantConcurrency?: number | undefined;
   /** TESSERA_DB_QUEUE_DEPTH: statements one security context may have waiting; past it 429. */
   readonly queueDepth?: number | undefined;
+  /** TESSERA_DB_TRANSACTION_POOLING: behind PgBouncer's transaction mode, session settings travel in each statement's transaction. */
+  readonly transactionPooling?: boolean | undefined;
 }
 
 /** Limits on a request, checked before the database; each names its config key in the 400 (issue 13). */

@@ -65,16 +65,20 @@ interface CancellableClient extends pg.PoolClient {
 export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Logger): Database {
   const log = logger.child({ component: 'db' });
   const clientTimeoutMs = cfg.clientTimeoutMs ?? (cfg.statementTimeoutMs > 0 ? cfg.statementTimeoutMs + 5000 : 0);
+  const pooled = cfg.transactionPooling === true;
+  const statementTimeoutMs = Math.max(0, Math.trunc(cfg.statementTimeoutMs));
   const connection = {
     connectionString: cfg.url,
     connectionTimeoutMillis: cfg.connectionTimeoutMs,
-    statement_timeout: cfg.statementTimeoutMs,
     // Keepalive notices a peer that vanished without a FIN (a partition) on idle connections too.
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A fixed session time zone makes the raw timestamptz text independent of the server's default.
-    options: '-c TimeZone=UTC',
+    // PgBouncer refuses these startup parameters, and in transaction mode a session setting would not stick anyway.
+    ...(pooled ? {} : { statement_timeout: statementTimeoutMs, options: '-c TimeZone=UTC' }),
   };
+  /** The same settings, transaction-local, for each statement behind a transaction pooler. */
+  const localSettings = `BEGIN; SET LOCAL statement_timeout = ${statementTimeoutMs}; SET LOCAL TimeZone = 'UTC'`;
   const pool = new pg.Pool({ ...connection, application_name: 'tessera', max: cfg.poolMax, idleTimeoutMillis: 30_000 });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', (err) => log.warn({ err: describe(err) }, 'idle database connection failed'));
@@ -120,8 +124,19 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
   };
 
   /** The one place a statement runs; session settings (RLS role, claims) belong here, around it. */
-  const runStatement = (client: pg.PoolClient, compiled: CompiledSql) =>
-    client.query({ text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES });
+  const runStatement = async (client: pg.PoolClient, compiled: CompiledSql): Promise<pg.QueryResult> => {
+    const statement = { text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES };
+    if (!pooled) return client.query(statement);
+    await client.query(localSettings);
+    try {
+      const result = await client.query(statement);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
 
   /** Runs on a pooled connection; settles early on abort or client timeout, and returns the slot once the connection is free. */
   const execute = async (compiled: CompiledSql, signal: AbortSignal | undefined, releaseSlot: () => void): Promise<QueryResult> => {
@@ -235,12 +250,13 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
       let releaseSlot: () => void;
       try {
         releaseSlot = await slots.acquire(scope.tenantKey ?? '', scope.signal);
-      } catch (err) {
-        throw fail(err, compiled);
-      }
-      try {
         return await execute(compiled, scope.signal, releaseSlot);
       } catch (err) {
+        // The caller's own abort reason comes back as it was given: nothing failed in the database.
+        if (scope.signal?.aborted && err === scope.signal.reason) {
+          log.info({ sql: compiled.sql }, 'statement cancelled: its request was aborted');
+          throw err;
+        }
         throw fail(err, compiled);
       }
     },
