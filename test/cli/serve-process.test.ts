@@ -1,51 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runProcess, type Spawned } from '../support/run-process.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { DEMO_SCHEMA_PATH, REPO_ROOT, testDatabaseUrl } from '../support/test-app.js';
 import { TEST_SECRET } from '../support/tokens.js';
 
-interface Spawned {
-  readonly child: ChildProcess;
-  /** Everything written to stdout/stderr so far. */
-  readonly output: () => string;
-  /** Resolves once `pattern` appears in the output (or rejects when the process exits first). */
-  readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
-  readonly exited: Promise<number | null>;
-}
-
 /** Runs `tessera <args>` as a real process with only the given environment. */
 function runTessera(args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const waiters = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-    for (const w of waiters) w();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = out.match(pattern);
-        if (m) {
-          waiters.delete(check);
-          resolve(m);
-        }
-      };
-      waiters.add(check);
-      check();
-      void exited.then((code) => reject(new Error(`tessera exited (${code}) before printing ${pattern}:\n${out}`)));
-    });
-  return { child, output: () => out, waitFor, exited };
+  return runProcess(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], env);
 }
 
 function connectRefused(port: number): Promise<string> {
