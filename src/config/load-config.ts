@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors/engine-error.js';
 import type { Config, ConfigHooks } from './config.js';
+import { defaultTenantConcurrency } from '../db/fair-queue.js';
 
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
@@ -379,8 +380,7 @@ function resilienceOptions(o: z.infer<typeof rawSchema>, statementTimeoutMs: num
   return {
     database: {
       clientTimeoutMs,
-      // Half the pool per security context leaves the other half for everyone else.
-      tenantConcurrency: Math.min(o.tenantConcurrency ?? Math.max(1, Math.floor(o.poolMax / 2)), o.poolMax),
+      tenantConcurrency: Math.min(o.tenantConcurrency ?? defaultTenantConcurrency(o.poolMax), o.poolMax),
       queueDepth: o.queueDepth,
       transactionPooling: o.transactionPooling,
     },

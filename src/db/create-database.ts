@@ -19,7 +19,7 @@ import type { DatabaseConfig } from '../config/config.js';
 import { EngineError } from '../errors/engine-error.js';
 import type { CompiledSql, Database, QueryResult } from './database.js';
 import { databaseMessage, isConnectionFault, toDatabaseError, UNAVAILABLE_RETRY_AFTER_SEC } from './database-errors.js';
-import { createFairQueue } from './fair-queue.js';
+import { createFairQueue, defaultTenantConcurrency } from './fair-queue.js';
 import { sendCancelRequest } from './send-cancel-request.js';
 import { currentStatementScope, type StatementScope } from './statement-scope.js';
 
@@ -85,7 +85,7 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
   pool.on('error', (err) => log.warn({ err: describe(err) }, 'idle database connection failed'));
   const slots = createFairQueue({
     slots: cfg.poolMax,
-    perKey: Math.min(cfg.poolMax, cfg.tenantConcurrency ?? Math.max(1, Math.floor(cfg.poolMax / 2))),
+    perKey: Math.min(cfg.poolMax, cfg.tenantConcurrency ?? defaultTenantConcurrency(cfg.poolMax)),
     queueDepth: cfg.queueDepth ?? 100,
     waitTimeoutMs: cfg.connectionTimeoutMs,
   });
