@@ -1,8 +1,7 @@
-import net from 'node:net';
 import pg from 'pg';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runProcess, type Spawned } from '../support/run-process.js';
+import { connectRefused, runProcess, type Spawned } from '../support/run-process.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { DEMO_SCHEMA_PATH, REPO_ROOT, testDatabaseUrl } from '../support/test-app.js';
 import { TEST_SECRET, userToken } from '../support/tokens.js';
@@ -10,17 +9,6 @@ import { TEST_SECRET, userToken } from '../support/tokens.js';
 /** Runs `tessera <args>` as a real process with only the given environment. */
 function runTessera(args: string[], env: Record<string, string>): Spawned {
   return runProcess(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], env);
-}
-
-function connectRefused(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
 }
 
 describe('tessera serve as a process', () => {

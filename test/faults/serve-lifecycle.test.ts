@@ -8,7 +8,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/server/start-http-server.js';
-import { runProcess } from '../support/run-process.js';
+import { connectRefused, runProcess } from '../support/run-process.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { createTestApp, DEMO_SCHEMA_PATH, testDatabaseUrl, type TestApp } from '../support/test-app.js';
 import { TEST_SECRET, userToken } from '../support/tokens.js';
@@ -26,17 +26,6 @@ const serveEnv = (databaseUrl: string, extra: Record<string, string> = {}): Reco
   TESSERA_QUERY_RATE_LIMIT: '1000000',
   ...extra,
 });
-
-function connectResult(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-}
 
 function get(port: number, path: string, agent?: http.Agent, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -75,7 +64,7 @@ describe('npm start and SIGTERM', () => {
       const signalled = performance.now();
       tessera.child.kill('SIGTERM');
       await tessera.waitFor(/shutting down/);
-      expect(await connectResult(Number(port))).toBe('ECONNREFUSED');
+      expect(await connectRefused(Number(port))).toBe('ECONNREFUSED');
       proxy.release();
       const res = await inFlight;
       expect(res.status).toBe(200);

@@ -3,6 +3,7 @@
  * lets a test wait for what it prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { REPO_ROOT } from './test-app.js';
 
 export interface Spawned {
@@ -44,4 +45,16 @@ export function runProcess(command: string, args: readonly string[], env: Record
       void exited.then((code) => reject(new Error(`exited (${code}) before printing ${pattern}:\n${out}`)));
     });
   return { child, output: () => out, waitFor, exited };
+}
+
+/** What a TCP connect to 127.0.0.1:`port` gives: `connected`, or the error code (e.g. `ECONNREFUSED`). */
+export function connectRefused(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
 }
