@@ -20,6 +20,8 @@ export interface DatabaseConfig {
   readonly rowLevelSecurity?: boolean | undefined;
   /** TESSERA_DB_RLS_ROLE, default `tessera_query`. */
   readonly rlsRole?: string | undefined;
+  /** TESSERA_DB_TRANSACTION_POOLING: behind PgBouncer's transaction mode, session settings travel in each statement's transaction. */
+  readonly transactionPooling?: boolean | undefined;
 }
 
 /** Limits on a request, checked before the database; each names its config key in the 400 (issue 13). */

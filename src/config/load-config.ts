@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors/engine-error.js';
 import type { AuditConfig, Config, ConfigHooks } from './config.js';
+import { defaultTenantConcurrency } from '../db/fair-queue.js';
 
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
@@ -139,6 +140,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     clientTimeoutMs: fromEnv('clientTimeoutMs', 'TESSERA_DB_CLIENT_TIMEOUT_MS'),
     tenantConcurrency: fromEnv('tenantConcurrency', 'TESSERA_DB_TENANT_CONCURRENCY'),
     queueDepth: fromEnv('queueDepth', 'TESSERA_DB_QUEUE_DEPTH'),
+    transactionPooling: fromEnv('transactionPooling', 'TESSERA_DB_TRANSACTION_POOLING'),
     maxFilterDepth: fromEnv('maxFilterDepth', 'TESSERA_MAX_FILTER_DEPTH'),
     maxFilters: fromEnv('maxFilters', 'TESSERA_MAX_FILTERS'),
     maxFilterValues: fromEnv('maxFilterValues', 'TESSERA_MAX_FILTER_VALUES'),
@@ -414,6 +416,7 @@ const rawSchema = z.object({
   clientTimeoutMs: wholeNumber(100, 86_400_000).optional(),
   tenantConcurrency: wholeNumber(1, 1000).optional(),
   queueDepth: int(0, 100_000, 100),
+  transactionPooling: bool.optional().transform((v) => v ?? false),
   maxFilterDepth: int(1, 100, 20),
   maxFilters: int(1, 100_000, 500),
   maxFilterValues: int(1, 60_000, 10_000),
@@ -460,9 +463,9 @@ function resilienceOptions(o: z.infer<typeof rawSchema>, statementTimeoutMs: num
   return {
     database: {
       clientTimeoutMs,
-      // Half the pool per security context leaves the other half for everyone else.
-      tenantConcurrency: Math.min(o.tenantConcurrency ?? Math.max(1, Math.floor(o.poolMax / 2)), o.poolMax),
+      tenantConcurrency: Math.min(o.tenantConcurrency ?? defaultTenantConcurrency(o.poolMax), o.poolMax),
       queueDepth: o.queueDepth,
+      transactionPooling: o.transactionPooling,
     },
     budgets: {
       maxFilterDepth: o.maxFilterDepth,

@@ -7,9 +7,10 @@
  * (CancelRequest). Slots are handed out fairly per security context. Failures
  * become EngineErrors with generic messages; the raw message goes only to the log.
  *
- * Statements are unnamed (parsed per execution): measured as fast as named ones
- * for Tessera's queries, they keep backend memory flat whatever SQL texts come,
- * and they work behind PgBouncer in transaction pooling mode.
+ * Statements are unnamed (parsed per execution): at most 1.2× a named one on a
+ * cheap query and the same on a heavy one (bench/prepared-statements.ts), they
+ * keep backend memory flat whatever SQL texts come, and they work behind
+ * PgBouncer in transaction pooling mode.
  */
 import knexFactory from 'knex';
 import pg from 'pg';
@@ -18,7 +19,7 @@ import type { DatabaseConfig } from '../config/config.js';
 import { EngineError } from '../errors/engine-error.js';
 import type { CompiledSql, Database, QueryResult } from './database.js';
 import { databaseMessage, isConnectionFault, toDatabaseError, UNAVAILABLE_RETRY_AFTER_SEC } from './database-errors.js';
-import { createFairQueue } from './fair-queue.js';
+import { createFairQueue, defaultTenantConcurrency } from './fair-queue.js';
 import { sendCancelRequest } from './send-cancel-request.js';
 import { currentStatementScope, type StatementScope } from './statement-scope.js';
 
@@ -66,22 +67,26 @@ interface CancellableClient extends pg.PoolClient {
 export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Logger): Database {
   const log = logger.child({ component: 'db' });
   const clientTimeoutMs = cfg.clientTimeoutMs ?? (cfg.statementTimeoutMs > 0 ? cfg.statementTimeoutMs + 5000 : 0);
+  const pooled = cfg.transactionPooling === true;
+  const statementTimeoutMs = Math.max(0, Math.trunc(cfg.statementTimeoutMs));
   const connection = {
     connectionString: cfg.url,
     connectionTimeoutMillis: cfg.connectionTimeoutMs,
-    statement_timeout: cfg.statementTimeoutMs,
     // Keepalive notices a peer that vanished without a FIN (a partition) on idle connections too.
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A fixed session time zone makes the raw timestamptz text independent of the server's default.
-    options: '-c TimeZone=UTC',
+    // PgBouncer refuses these startup parameters, and in transaction mode a session setting would not stick anyway.
+    ...(pooled ? {} : { statement_timeout: statementTimeoutMs, options: '-c TimeZone=UTC' }),
   };
+  /** The same settings, transaction-local, for each statement behind a transaction pooler. */
+  const localSettings = `BEGIN; SET LOCAL statement_timeout = ${statementTimeoutMs}; SET LOCAL TimeZone = 'UTC'`;
   const pool = new pg.Pool({ ...connection, application_name: 'tessera', max: cfg.poolMax, idleTimeoutMillis: 30_000 });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', (err) => log.warn({ err: describe(err) }, 'idle database connection failed'));
   const slots = createFairQueue({
     slots: cfg.poolMax,
-    perKey: Math.min(cfg.poolMax, cfg.tenantConcurrency ?? Math.max(1, Math.floor(cfg.poolMax / 2))),
+    perKey: Math.min(cfg.poolMax, cfg.tenantConcurrency ?? defaultTenantConcurrency(cfg.poolMax)),
     queueDepth: cfg.queueDepth ?? 100,
     waitTimeoutMs: cfg.connectionTimeoutMs,
   });
@@ -121,9 +126,10 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
   };
 
   /** The one place a statement runs; session settings (RLS role, claims) belong here, around it. */
-  const runStatement = (client: pg.PoolClient, compiled: CompiledSql) => {
-    const request = { text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES };
-    return compiled.settings ? runWithSettings(client, request, compiled.settings) : client.query(request);
+  const runStatement = (client: pg.PoolClient, compiled: CompiledSql): Promise<pg.QueryResult> => {
+    const statement = { text: compiled.sql, values: compiled.params as unknown[], types: QUERY_TYPES };
+    if (!pooled && !compiled.settings) return client.query(statement);
+    return runWithSettings(client, statement, compiled.settings, pooled ? localSettings : 'BEGIN');
   };
 
   /** Runs on a pooled connection; settles early on abort or client timeout, and returns the slot once the connection is free. */
@@ -238,12 +244,13 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
       let releaseSlot: () => void;
       try {
         releaseSlot = await slots.acquire(scope.tenantKey ?? '', scope.signal);
-      } catch (err) {
-        throw fail(err, compiled);
-      }
-      try {
         return await execute(compiled, scope.signal, releaseSlot);
       } catch (err) {
+        // The caller's own abort reason comes back as it was given: nothing failed in the database.
+        if (scope.signal?.aborted && err === scope.signal.reason) {
+          log.info({ sql: compiled.sql }, 'statement cancelled: its request was aborted');
+          throw err;
+        }
         throw fail(err, compiled);
       }
     },

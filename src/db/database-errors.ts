@@ -37,12 +37,14 @@ export function classifyDatabaseError(err: unknown): DatabaseErrorCode {
   const e = err as { code?: unknown; message?: unknown; name?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
+  // Socket codes first: EPIPE has the shape of a SQLSTATE.
+  if (SOCKET_ERRORS.has(code)) return 'ERR_DB_UNAVAILABLE';
   if (/^[0-9A-Z]{5}$/.test(code)) {
     const mapped = BY_SQLSTATE[code] ?? BY_CLASS[code.slice(0, 2)];
     if (mapped) return mapped;
     return 'ERR_DB_QUERY_FAILED';
   }
-  if (SOCKET_ERRORS.has(code) || e?.name === 'KnexTimeoutError' || LOST_CONNECTION.test(message)) return 'ERR_DB_UNAVAILABLE';
+  if (e?.name === 'KnexTimeoutError' || LOST_CONNECTION.test(message)) return 'ERR_DB_UNAVAILABLE';
   return 'ERR_DB_QUERY_FAILED';
 }
 
@@ -50,7 +52,7 @@ export function classifyDatabaseError(err: unknown): DatabaseErrorCode {
 export function isConnectionFault(err: unknown): boolean {
   const e = err as { code?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  if (/^[0-9A-Z]{5}$/.test(code)) return code.startsWith('08') || code.startsWith('57P');
+  if (/^[0-9A-Z]{5}$/.test(code) && !SOCKET_ERRORS.has(code)) return code.startsWith('08') || code.startsWith('57P');
   return classifyDatabaseError(err) === 'ERR_DB_UNAVAILABLE';
 }
 

@@ -39,6 +39,11 @@ interface KeyState {
   readonly waiters: Waiter[];
 }
 
+/** Three quarters of the pool per security context: one caller alone keeps most of it, others always find a slot. */
+export function defaultTenantConcurrency(poolMax: number): number {
+  return Math.max(1, poolMax - Math.max(1, Math.floor(poolMax / 4)));
+}
+
 export function createFairQueue(opts: FairQueueOptions): FairQueue {
   const keys = new Map<string, KeyState>();
   // Keys with waiters, served in turn from `cursor`.

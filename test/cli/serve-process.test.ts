@@ -1,20 +1,14 @@
-import net from 'node:net';
 import pg from 'pg';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectRefused, runProcess, type Spawned } from '../support/run-process.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { DEMO_SCHEMA_PATH, testDatabaseUrl } from '../support/test-app.js';
-import { TEST_SECRET } from '../support/tokens.js';
-import { runTessera } from '../support/run-tessera.js';
+import { DEMO_SCHEMA_PATH, REPO_ROOT, testDatabaseUrl } from '../support/test-app.js';
+import { TEST_SECRET, userToken } from '../support/tokens.js';
 
-function connectRefused(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
+/** Runs `tessera <args>` as a real process with only the given environment. */
+function runTessera(args: string[], env: Record<string, string>): Spawned {
+  return runProcess(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], env);
 }
 
 describe('tessera serve as a process', () => {
@@ -34,15 +28,18 @@ describe('tessera serve as a process', () => {
       CUBEJS_API_SECRET: TEST_SECRET,
       CUBEJS_SCHEMA_PATH: DEMO_SCHEMA_PATH,
       LOG_LEVEL: 'info',
+      TESSERA_QUERY_RATE_LIMIT: '1000000',
     });
     try {
       const [, port] = await tessera.waitFor(/listening on http:\/\/localhost:(\d+)/);
       const base = `http://127.0.0.1:${port}`;
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
-      // Hold the readiness ping inside the database connection, so the request stays in flight.
+      // Hold a query inside the database connection, so the request stays in flight (a held /readyz would
+      // answer 503 after its one-second budget).
       const { arrived } = proxy.hold();
-      const inFlight = fetch(`${base}/readyz`, { headers: { connection: 'close' } });
+      const query = encodeURIComponent(JSON.stringify({ measures: ['Orders.count'] }));
+      const inFlight = fetch(`${base}/cubejs-api/v1/load?query=${query}`, { headers: { connection: 'close', Authorization: userToken(42) } });
       await arrived;
       tessera.child.kill('SIGTERM');
       await tessera.waitFor(/shutting down/);
@@ -51,7 +48,7 @@ describe('tessera serve as a process', () => {
       proxy.release();
       const res = await inFlight;
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ health: 'HEALTH' });
+      expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(1);
       expect(await tessera.exited).toBe(0);
       expect(tessera.output()).toContain('"msg":"stopped"');
     } finally {

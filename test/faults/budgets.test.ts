@@ -201,7 +201,7 @@ describe('budget and timeout options', () => {
       maxValueLength: 10_000, maxDateLength: 100, maxMembers: 200, maxMultiQueryRows: 50_000,
     });
     expect(config.database.clientTimeoutMs).toBe(35_000);
-    expect(config.database.tenantConcurrency).toBe(5);
+    expect(config.database.tenantConcurrency).toBe(8);
     expect(config.database.queueDepth).toBe(100);
     expect(config.server).toEqual({ requestTimeoutMs: 40_000, shutdownGraceMs: 10_000, startupRetryMaxMs: 30_000 });
   });

@@ -167,6 +167,14 @@ describe('errors by cause over HTTP', () => {
     expect(res.body).toEqual({ error: 'A value in the query is not valid for its column.', code: 'ERR_QUERY_INVALID_VALUE' });
   });
 
+  it('answers a model mistake PostgreSQL rejects with a 500 that carries only a request id, never the driver text', async () => {
+    const { t } = await appBehindProxy({}, path.join(here, 'model'));
+    const res = await load(t, JSON.stringify({ measures: ['Broken.total'] }));
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: 'The query failed in the database.', code: 'ERR_DB_QUERY_FAILED', requestId: res.headers['x-request-id'] });
+    expect(res.text).not.toContain('no_such_column');
+  });
+
   it('answers 503 with Retry-After when a context waits longer than the pool timeout for a slot', async () => {
     const { t } = await appBehindProxy({ TESSERA_DB_STATEMENT_TIMEOUT_MS: '10000', TESSERA_DB_CLIENT_TIMEOUT_MS: '15000', TESSERA_DB_POOL_MAX: '2' }, path.join(here, 'model'));
     const busy = load(t, JSON.stringify({ measures: ['SlowTwo.count'] }));

@@ -4,48 +4,16 @@
  * keeps `/livez` up and `/readyz` at 503 until it is reachable; a 431 answers
  * in Tessera's JSON shape.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/server/start-http-server.js';
+import { connectRefused, runProcess } from '../support/run-process.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { createTestApp, DEMO_SCHEMA_PATH, REPO_ROOT, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, DEMO_SCHEMA_PATH, testDatabaseUrl, type TestApp } from '../support/test-app.js';
 import { TEST_SECRET, userToken } from '../support/tokens.js';
 
-interface Spawned {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
-  readonly exited: Promise<number | null>;
-}
-
-function run(command: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(command, args, { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-    for (const w of waiters) w();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = out.match(pattern);
-        if (m) {
-          waiters.delete(check);
-          resolve(m);
-        }
-      };
-      waiters.add(check);
-      check();
-      void exited.then((code) => reject(new Error(`exited (${code}) before printing ${pattern}:\n${out}`)));
-    });
-  return { child, output: () => out, waitFor, exited };
-}
+const run = runProcess;
 
 const serveEnv = (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
   NODE_ENV: 'test',
@@ -60,17 +28,6 @@ const serveEnv = (databaseUrl: string, extra: Record<string, string> = {}): Reco
   TESSERA_CACHE: 'false',
   ...extra,
 });
-
-function connectResult(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-}
 
 function get(port: number, path: string, agent?: http.Agent, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -109,7 +66,7 @@ describe('npm start and SIGTERM', () => {
       const signalled = performance.now();
       tessera.child.kill('SIGTERM');
       await tessera.waitFor(/shutting down/);
-      expect(await connectResult(Number(port))).toBe('ECONNREFUSED');
+      expect(await connectRefused(Number(port))).toBe('ECONNREFUSED');
       proxy.release();
       const res = await inFlight;
       expect(res.status).toBe(200);

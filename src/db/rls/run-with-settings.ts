@@ -29,15 +29,19 @@ const ROLE_AND_CLAIMS_SQL = `SELECT set_config('request.jwt.claims', $1, true), 
 export async function runWithSettings(
   client: pg.ClientBase,
   query: pg.QueryConfig,
-  settings: SessionSettings,
+  settings: SessionSettings | undefined,
+  begin = 'BEGIN',
 ): Promise<pg.QueryResult> {
-  await client.query('BEGIN');
+  // `begin` may also set transaction-local options (behind PgBouncer's transaction mode).
+  await client.query(begin);
   try {
-    await client.query(
-      settings.role === undefined
-        ? { text: CLAIMS_SQL, values: [settings.claims ?? ''] }
-        : { text: ROLE_AND_CLAIMS_SQL, values: [settings.claims ?? '', settings.role] },
-    );
+    if (settings) {
+      await client.query(
+        settings.role === undefined
+          ? { text: CLAIMS_SQL, values: [settings.claims ?? ''] }
+          : { text: ROLE_AND_CLAIMS_SQL, values: [settings.claims ?? '', settings.role] },
+      );
+    }
     const result = await client.query(query);
     await client.query('COMMIT');
     return result;

@@ -23,3 +23,9 @@ cube(`SlowFair`, {
   sql: `SELECT t.* FROM public.tenants t CROSS JOIN (SELECT pg_sleep(1.5)) AS s WHERE ${SECURITY_CONTEXT.tenant_id.filter('t.id')}`,
   measures: { count: { type: `count` } },
 });
+
+// A model mistake: the column does not exist, so PostgreSQL fails the statement (a bug, not the caller's fault).
+cube(`Broken`, {
+  sql: `SELECT * FROM public.tenants WHERE ${SECURITY_CONTEXT.tenant_id.filter('id')}`,
+  measures: { total: { sql: `no_such_column`, type: `sum` } },
+});
