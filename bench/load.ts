@@ -5,7 +5,7 @@
  * the runs are interleaved (floor, Tessera, floor, Tessera) so drift hits both alike.
  *
  * Env: DATABASE_URL (else the embedded demo database), BENCH_DURATION_SEC (10 per server and
- * scenario), BENCH_CONNECTIONS (20), BENCH_SCENARIOS (comma list of names to run), LOG_LEVEL (warn),
+ * scenario), BENCH_CONNECTIONS (20), BENCH_SCENARIOS (names to run, separated by |), LOG_LEVEL (warn),
  * BENCH_NO_CACHE=1 (also interleave a Tessera with TESSERA_CACHE=false, to show what the cache costs or buys),
  * BENCH_PREPARED=1 (also interleave the floor running the SQL as a named prepared statement).
  */
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   floor.proc.send({ type: 'sql', statements });
 
   console.log(`\n${CONNECTIONS} connections, ${DURATION_SEC} s per server and scenario (two interleaved halves), pool ${config.database.poolMax}\n`);
-  const wanted = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim());
+  const wanted = process.env.BENCH_SCENARIOS?.split('|').map((s) => s.trim());
   const rows: string[][] = [];
   try {
     for (const s of SCENARIOS) {
