@@ -100,7 +100,8 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     const entry: CachedEntry = { result, storedAtMs, expiresAtMs: storedAtMs + ttlMs, ...(renew ? { renewed: true } : {}) };
     const encoded = encodeEntry(entry);
     memory.set(key, entry, encoded.length, storedAtMs);
-    if (shared) await shared.set(key, entry, encoded).catch((err: unknown) => sharedFailed(err, 'set'));
+    // The shared write is off the request's path: the rows are ready, and the other replicas can wait a moment.
+    if (shared) void shared.set(key, entry, encoded).catch((err: unknown) => sharedFailed(err, 'set'));
     return { result, outcome: 'miss' };
   };
 
