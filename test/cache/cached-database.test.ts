@@ -214,7 +214,7 @@ describe('the result cache in front of the database', () => {
   it('runs identical statements in flight once and hands every caller the same rows', async () => {
     const db = cached({ now: manualClock(T0).now });
     const marker = `i14-coalesce-${process.pid}-${Date.now()}`;
-    const slow: CompiledSql = { sql: `/* ${marker} */ SELECT pg_sleep(0.6)::text AS nap, $1::int AS v`, params: [7], cubes: ['Orders'] };
+    const slow: CompiledSql = { sql: `/* ${marker} */ SELECT pg_sleep(1)::text AS nap, $1::int AS v`, params: [7], cubes: ['Orders'] };
     const m = mark();
     const calls = Array.from({ length: 10 }, () => db.query(slow));
     // The one statement is visible in the database while all ten callers wait.
