@@ -81,6 +81,16 @@ describe('the result cache in front of the database', () => {
     expect(db.stats()).toMatchObject({ hits: 1, misses: 1, coalesced: 0 });
   });
 
+  it('hands out cached rows no caller can change', async () => {
+    const db = cached({ now: manualClock(T0).now });
+    const first = await db.query(ordersOfTenant(5));
+    expect(() => {
+      (first.rows[0] as Record<string, unknown>).n = -1;
+    }).toThrow(TypeError);
+    const again = await db.query(ordersOfTenant(5));
+    expect(again.rows[0]?.n).not.toBe(-1);
+  });
+
   it('runs the statement again for a different bound value, and each answer is its own', async () => {
     const db = cached({ now: manualClock(T0).now });
     const m = mark();
