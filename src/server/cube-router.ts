@@ -12,6 +12,7 @@ import { normalizedQuery } from '../shape/shape-result.js';
 import { readCacheDirectives } from '../cache/cache-directives.js';
 import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 import { responseKeyFor } from '../cache/response-memo.js';
+import { createPrepareMemo } from '../cache/prepare-memo.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -34,6 +35,8 @@ function param(req: Request, name: string): unknown {
 }
 
 const CONTINUE_WAIT = Symbol('continue wait');
+/** Prepared /load requests kept per app (plain frozen data, a few KB each). */
+const PREPARED_REQUESTS_MAX = 2000;
 
 /** The work's result, or CONTINUE_WAIT once `waitMs` passes (0: wait for it); the work carries on either way. */
 async function withinWait<T>(work: Promise<T>, waitMs: number): Promise<T | typeof CONTINUE_WAIT> {
@@ -83,9 +86,16 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   // Cube's long poll: past the wait, answer "Continue wait" while the statement runs into the cache.
   const continueWaitMs = deps.resultCache ? deps.config.cache?.continueWaitMs ?? 0 : 0;
 
+  // Identical requests from identical contexts are prepared once (with the cache on, and no hook taking part).
+  const { hooks } = deps.config;
+  const prepareMemo = createPrepareMemo<Awaited<ReturnType<typeof prepareRequest>>>({
+    maxEntries: PREPARED_REQUESTS_MAX,
+    enabled: deps.resultCache !== undefined && !hooks.queryRewrite && !hooks.contextToGroups,
+  });
+
   const load: Handler = async (req, res) => {
     const directives = readCacheDirectives(param(req, 'query'));
-    const prepared = await prepareRequest(directives.query, pipeline, auth(res));
+    const prepared = await prepareMemo.prepare(directives.query, auth(res), (q) => prepareRequest(q, pipeline, auth(res)));
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(
