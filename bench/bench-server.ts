@@ -47,8 +47,9 @@ async function startFloor(): Promise<Server> {
     if (msg.type === 'sql') statements = msg.statements;
   });
   const app = express();
-  app.get('/q/:name', async (req, res) => {
-    const s = statements[req.params.name];
+  // `/p/:name` runs the same statement as a named (prepared) one: the measurement behind unnamed vs prepared.
+  app.get(['/q/:name', '/p/:name'], async (req, res) => {
+    const s = statements[req.params.name as string];
     if (!s) {
       res.status(404).json({ error: 'unknown statement' });
       return;
@@ -57,7 +58,8 @@ async function startFloor(): Promise<Server> {
     for (const i of s.valueIndexes) params[i] = req.query.v;
     for (const i of s.userIndexes) params[i] = req.query.u;
     try {
-      const result = await pool.query({ text: s.text, values: params });
+      const name = req.path.startsWith('/p/') ? `floor_${req.params.name as string}` : undefined;
+      const result = await pool.query({ name, text: s.text, values: params });
       res.json({ data: result.rows });
     } catch {
       res.status(500).json({ error: 'query failed' });

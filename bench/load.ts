@@ -5,8 +5,9 @@
  * the runs are interleaved (floor, Tessera, floor, Tessera) so drift hits both alike.
  *
  * Env: DATABASE_URL (else the embedded demo database), BENCH_DURATION_SEC (10 per server and
- * scenario), BENCH_CONNECTIONS (20), BENCH_SCENARIOS (comma list of names to run), LOG_LEVEL (warn),
- * BENCH_NO_CACHE=1 (also interleave a Tessera with TESSERA_CACHE=false, to show what the cache costs or buys).
+ * scenario), BENCH_CONNECTIONS (20), BENCH_SCENARIOS (names to run, separated by |), LOG_LEVEL (warn),
+ * BENCH_NO_CACHE=1 (also interleave a Tessera with TESSERA_CACHE=false, to show what the cache costs or buys),
+ * BENCH_PREPARED=1 (also interleave the floor running the SQL as a named prepared statement).
  */
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
   await seedDemo(url);
   const env = { ...baseEnv, DATABASE_URL: url };
   const [tessera, floor] = await Promise.all([startChild('tessera', env), startChild('floor', env)]);
+  const prepared = process.env.BENCH_PREPARED === '1';
   const uncachedTessera = process.env.BENCH_NO_CACHE === '1' ? await startChild('tessera', { ...env, TESSERA_CACHE: 'false' }) : undefined;
 
   const tokens = new Map<number | undefined, string>();
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
   floor.proc.send({ type: 'sql', statements });
 
   console.log(`\n${CONNECTIONS} connections, ${DURATION_SEC} s per server and scenario (two interleaved halves), pool ${config.database.poolMax}\n`);
-  const wanted = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim());
+  const wanted = process.env.BENCH_SCENARIOS?.split('|').map((s) => s.trim());
   const rows: string[][] = [];
   try {
     for (const s of SCENARIOS) {
@@ -176,13 +178,17 @@ async function main(): Promise<void> {
       await drive(floor, floorPath, () => ({}), WARMUP_SEC);
       await drive(tessera, tesseraPath, tesseraHeaders, WARMUP_SEC);
       if (uncachedTessera) await drive(uncachedTessera, tesseraPath, tesseraHeaders, WARMUP_SEC);
+      const preparedPath = (n: number) => floorPath(n).replace('/q/', '/p/');
+      if (prepared) await drive(floor, preparedPath, () => ({}), WARMUP_SEC);
       const f = empty();
       const t = empty();
       const u = empty();
+      const p = empty();
       for (let round = 0; round < 2; round += 1) {
         await drive(floor, floorPath, () => ({}), DURATION_SEC / 2, f);
         await drive(tessera, tesseraPath, tesseraHeaders, DURATION_SEC / 2, t);
         if (uncachedTessera) await drive(uncachedTessera, tesseraPath, tesseraHeaders, DURATION_SEC / 2, u);
+        if (prepared) await drive(floor, preparedPath, () => ({}), DURATION_SEC / 2, p);
       }
       const rps = (x: Figures) => x.requests / x.seconds;
       const cpu = (x: Figures) => x.cpuMs / Math.max(1, x.requests);
@@ -198,6 +204,7 @@ async function main(): Promise<void> {
         s.target,
         `${f.errors}/${t.errors}`,
         ...(uncachedTessera ? [`${(rps(u) / rps(f)).toFixed(2)} (${cpu(u).toFixed(3)} ms)`] : []),
+        ...(prepared ? [`${(rps(p) / rps(f)).toFixed(2)} (${cpu(p).toFixed(3)} ms)`] : []),
       ]);
       console.log(`${s.name}: floor ${rps(f).toFixed(0)} req/s, Tessera ${rps(t).toFixed(0)} req/s`);
     }
@@ -208,6 +215,7 @@ async function main(): Promise<void> {
 
   const header = ['scenario', 'rows', 'floor req/s', 'floor CPU ms/req', 'Tessera req/s', 'Tessera CPU ms/req', 'Tessera / floor', 'CPU ratio', 'target', 'errors f/t'];
   if (uncachedTessera) header.push('no cache / floor (CPU)');
+  if (prepared) header.push('prepared floor / floor (CPU)');
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);

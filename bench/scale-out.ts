@@ -119,6 +119,8 @@ async function main(): Promise<void> {
       const headers = { Authorization: token(`scale-cache-${RUN}`, 42) };
       const [a, b, c] = limited as [Child, Child, Child];
       const onA = await fetch(`http://127.0.0.1:${a.port}${loadPath(q)}`, { headers });
+      // Replica 1 writes to Redis just after it answers.
+      await new Promise((r) => setTimeout(r, 100));
       const onB = await fetch(`http://127.0.0.1:${b.port}${loadPath(q)}`, { headers });
       const onC = await fetch(`http://127.0.0.1:${c.port}${loadPath(q)}`, { headers });
       const same = JSON.stringify((await onB.json()).data) === JSON.stringify((await onA.json()).data);

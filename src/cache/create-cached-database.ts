@@ -51,6 +51,14 @@ export interface CachedDatabaseOptions {
 
 export const DEFAULT_REFRESH_MS = 10_000;
 
+/** Cached rows are handed to every caller that hits them, so no caller may change them. */
+function freezeResult(result: QueryResult): QueryResult {
+  for (const row of result.rows) Object.freeze(row);
+  Object.freeze(result.rows);
+  Object.freeze(result.fields);
+  return Object.freeze(result);
+}
+
 export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions): CachedDatabase {
   const now = opts.now ?? Date.now;
   const { memory, shared, logger } = opts;
@@ -95,12 +103,13 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
         return { result: entry.result, outcome: 'hit' };
       }
     }
-    const result = await db.query(compiled);
+    const result = freezeResult(await db.query(compiled));
     const storedAtMs = now();
     const entry: CachedEntry = { result, storedAtMs, expiresAtMs: storedAtMs + ttlMs, ...(renew ? { renewed: true } : {}) };
     const encoded = encodeEntry(entry);
     memory.set(key, entry, encoded.length, storedAtMs);
-    if (shared) await shared.set(key, entry, encoded).catch((err: unknown) => sharedFailed(err, 'set'));
+    // The shared write is off the request's path: the rows are ready, and the other replicas can wait a moment.
+    if (shared) void shared.set(key, entry, encoded).catch((err: unknown) => sharedFailed(err, 'set'));
     return { result, outcome: 'miss' };
   };
 

@@ -17,6 +17,7 @@ import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 import { responseKeyFor } from '../cache/response-memo.js';
 import { noteQueries, noteResults } from '../audit/note-queries.js';
 import { timed } from '../metrics/request-timing.js';
+import { createPrepareMemo } from '../cache/prepare-memo.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -41,6 +42,8 @@ function param(req: Request, name: string): unknown {
 }
 
 const CONTINUE_WAIT = Symbol('continue wait');
+/** Prepared /load requests kept per app (plain frozen data, a few KB each). */
+const PREPARED_REQUESTS_MAX = 2000;
 
 /** The work's result, or CONTINUE_WAIT once `waitMs` passes (0: wait for it); the work carries on either way. */
 async function withinWait<T>(work: Promise<T>, waitMs: number): Promise<T | typeof CONTINUE_WAIT> {
@@ -113,8 +116,10 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     },
   ];
 
-  const prepare = async (req: Request, res: Response, rawQuery: unknown = param(req, 'query')) => {
-    const prepared = await timed(res, 'compile', () => prepareRequest(rawQuery, pipelineFor(rawQuery), auth(res)));
+  const prepare = async (req: Request, res: Response, rawQuery: unknown = param(req, 'query'), memo = false) => {
+    const compile = (q: unknown) => prepareRequest(q, pipelineFor(q), auth(res));
+    // /load remembers an identical query from an identical context (see prepare-memo.ts for when it may not).
+    const prepared = await timed(res, 'compile', () => (memo ? prepareMemo.prepare(rawQuery, auth(res), compile) : compile(rawQuery)));
     noteQueries(res, prepared, deps.model);
     return prepared;
   };
@@ -122,10 +127,17 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   // Cube's long poll: past the wait, answer "Continue wait" while the statement runs into the cache.
   const continueWaitMs = deps.resultCache ? deps.config.cache?.continueWaitMs ?? 0 : 0;
 
+  // Identical requests from identical contexts are prepared once (with the cache on, and no hook taking part).
+  const { hooks } = deps.config;
+  const prepareMemo = createPrepareMemo<Awaited<ReturnType<typeof prepareRequest>>>({
+    maxEntries: PREPARED_REQUESTS_MAX,
+    enabled: deps.resultCache !== undefined && !hooks.queryRewrite && !hooks.contextToGroups,
+  });
+
   const load: Handler = async (req, res) => {
     const directives = readCacheDirectives(param(req, 'query'));
     const run = pipelineFor(directives.query);
-    const prepared = await prepare(req, res, directives.query);
+    const prepared = await prepare(req, res, directives.query, true);
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
       throw new EngineError(

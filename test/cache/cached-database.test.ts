@@ -87,6 +87,16 @@ describe('the result cache in front of the database', () => {
     expect(db.stats()).toMatchObject({ hits: 1, misses: 1, coalesced: 0 });
   });
 
+  it('hands out cached rows no caller can change', async () => {
+    const db = cached({ now: manualClock(T0).now });
+    const first = await db.query(ordersOfTenant(5));
+    expect(() => {
+      (first.rows[0] as Record<string, unknown>).n = -1;
+    }).toThrow(TypeError);
+    const again = await db.query(ordersOfTenant(5));
+    expect(again.rows[0]?.n).not.toBe(-1);
+  });
+
   it('runs the statement again for a different bound value, and each answer is its own', async () => {
     const db = cached({ now: manualClock(T0).now });
     const m = mark();
@@ -220,7 +230,7 @@ describe('the result cache in front of the database', () => {
   it('runs identical statements in flight once and hands every caller the same rows', async () => {
     const db = cached({ now: manualClock(T0).now });
     const marker = `i14-coalesce-${process.pid}-${Date.now()}`;
-    const slow: CompiledSql = { sql: `/* ${marker} */ SELECT pg_sleep(0.6)::text AS nap, $1::int AS v`, params: [7], cubes: ['Orders'] };
+    const slow: CompiledSql = { sql: `/* ${marker} */ SELECT pg_sleep(1)::text AS nap, $1::int AS v`, params: [7], cubes: ['Orders'] };
     const m = mark();
     const calls = Array.from({ length: 10 }, () => db.query(slow));
     // The one statement is visible in the database while all ten callers wait.

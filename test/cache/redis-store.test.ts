@@ -29,6 +29,16 @@ const replica = (prefix = PREFIX, url = 'redis://127.0.0.1:6379') => {
   return createCachedDatabase(inner, { model, memory: createMemoryStore({ maxBytes: 1024 * 1024 }), shared: createRedisStore(client, { prefix }) });
 };
 
+/** The shared write is off the request's path; wait until Redis holds `count` entries under `prefix`. */
+async function sharedEntries(count: number, prefix = PREFIX): Promise<string[]> {
+  let keys: string[] = [];
+  for (let i = 0; i < 200 && keys.length < count; i += 1) {
+    keys = await admin.keys(`${prefix}*`);
+    if (keys.length < count) await new Promise((r) => setTimeout(r, 10));
+  }
+  return keys;
+}
+
 beforeAll(async () => {
   model = await loadModel(DEMO_SCHEMA_PATH);
   inner = countingDatabase();
@@ -48,6 +58,7 @@ describe('the Redis tier of the result cache', () => {
     const b = replica();
     const before = inner.ran.length;
     const fromA = await a.query(statement);
+    await sharedEntries(1);
     const fromB = await b.query(statement);
     expect(inner.ran.length - before).toBe(1);
     expect(fromB.rows).toEqual(fromA.rows);
@@ -57,8 +68,8 @@ describe('the Redis tier of the result cache', () => {
   it('stores entries under the prefix with an expiry no longer than their freshness', async () => {
     const a = replica();
     await a.query({ ...statement, params: [4] });
-    const keys = await admin.keys(`${PREFIX}*`);
-    expect(keys.length).toBeGreaterThan(0);
+    const keys = await sharedEntries(2);
+    expect(keys.length).toBe(2);
     for (const key of keys) {
       const ttl = await admin.pttl(key);
       expect(ttl).toBeGreaterThan(0);
@@ -71,6 +82,7 @@ describe('the Redis tier of the result cache', () => {
     const other = replica(`${PREFIX}other:`);
     const before = inner.ran.length;
     await a.query({ ...statement, params: [5] });
+    await sharedEntries(3);
     await other.query({ ...statement, params: [5] });
     expect(inner.ran.length - before).toBe(2);
   });
