@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,30 @@ describe('row-level security (TESSERA_DB_RLS=on)', () => {
     expect(rows.status).toBe(200);
     expect(rows.body.total).toBe((await truth('orders', 3)).n);
     expect(new Set(rows.body.data.map((r: Record<string, unknown>) => r['rls_orders.tenant_id']))).toEqual(new Set([3]));
+  });
+
+  it('for any tenant claim and any query shape over the unfiltered cube, no row of another tenant comes back', async () => {
+    const t = await app({ TESSERA_DB_RLS: 'on', TESSERA_DB_RLS_ROLE: role }, protectedModel);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constant(undefined)),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 400 }),
+        async (tenant, ungrouped, idAbove) => {
+          const query = ungrouped
+            ? { dimensions: ['rls_orders.id', 'rls_orders.tenant_id'], ungrouped: true, filters: [{ member: 'rls_orders.id', operator: 'gt', values: [String(idAbove)] }], limit: 1000 }
+            : { measures: ['rls_orders.count'], dimensions: ['rls_orders.tenant_id'], filters: [{ member: 'rls_orders.id', operator: 'gt', values: [String(idAbove)] }] };
+          const res = await load(t, tenantToken(tenant), query);
+          expect(res.status).toBe(200);
+          const rows = res.body.data as Record<string, unknown>[];
+          for (const row of rows) expect(row['rls_orders.tenant_id']).toBe(tenant);
+          const { rows: [expected] } = await admin.query(`select count(*)::int as n from ${SCHEMA}.orders where tenant_id = $1 and id > $2`, [tenant ?? null, idAbove]);
+          const seen = ungrouped ? rows.length : Number(rows[0]?.['rls_orders.count'] ?? 0);
+          expect(seen).toBe(expected.n);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('a claim value cannot escape its bound parameter', async () => {
