@@ -18,6 +18,8 @@ export type MemberKind = 'measure' | 'dimension' | 'segment';
 export interface IndexedCube {
   readonly kind: 'cube' | 'view';
   readonly members: ReadonlyMap<string, MemberKind>;
+  /** Time dimensions → their custom granularity names: `${created_at.fiscal_year}` is a granularity reference. */
+  readonly timeGranularities?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The cube's FROM source, for `${Other.sql()}`; set once the cube is built. */
   source?: SqlTemplate;
 }
@@ -57,13 +59,22 @@ function stringifier(render: () => string): ProxyHandler<object> {
   };
 }
 
-/** `${CUBE.amount}` / `${Orders.count}` / bare `${count}`: stringifies to `ctx.memberRef`. */
-function memberProxy(ctx: SqlRenderContext, cube: string, member: string): object {
+const PREDEFINED_GRANULARITIES = new Set(['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year']);
+
+/** `${CUBE.amount}` / `${Orders.count}` / bare `${count}`: stringifies to `ctx.memberRef`; `.month` on a time dimension is a granularity. */
+function memberProxy(ctx: SqlRenderContext, cube: string, member: string, index?: ModelIndex): object {
   const render = () => ctx.memberRef(cube, member);
   return new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       if (isPrimitiveKey(prop)) return render;
       if (typeof prop !== 'string' || prop === 'then') return undefined;
+      const custom = index?.get(cube)?.timeGranularities?.get(member);
+      if (custom && (custom.has(prop) || PREDEFINED_GRANULARITIES.has(prop))) {
+        return new Proxy(Object.create(null) as object, stringifier(() => {
+          if (!ctx.granularityRef) throw new ModelError(`${cube}.${member}.${prop}: granularity references cannot be rendered here`);
+          return ctx.granularityRef(cube, member, prop);
+        }));
+      }
       throw new ModelError(`${cube}.${member}.${prop} cannot be resolved`);
     },
   });
@@ -77,7 +88,7 @@ function cubeProxy(ctx: SqlRenderContext, index: ModelIndex, cube: string): obje
       if (isPrimitiveKey(prop)) return render;
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       const indexed = index.get(cube);
-      if (indexed?.members.has(prop)) return memberProxy(ctx, cube, prop);
+      if (indexed?.members.has(prop)) return memberProxy(ctx, cube, prop, index);
       if (prop === 'sql') {
         return () => {
           if (!indexed?.source) throw new ModelError(`${cube} has no SQL source of its own`);
@@ -174,7 +185,7 @@ const isContextSymbol = (name: string): name is ContextSymbol => Object.hasOwn(C
 /** Cube's resolution order: CUBE and context symbols, then a member of the current cube, then a cube. */
 function sqlResolver(name: string, scope: TemplateScope): Resolver {
   if (isContextSymbol(name)) return CONTEXT_RESOLVERS[name](scope);
-  if (scope.index.get(scope.cube)?.members.has(name)) return (ctx) => memberProxy(ctx, scope.cube, name);
+  if (scope.index.get(scope.cube)?.members.has(name)) return (ctx) => memberProxy(ctx, scope.cube, name, scope.index);
   const target = scope.index.get(name);
   if (target?.kind === 'cube') return (ctx) => cubeProxy(ctx, scope.index, name);
   if (target?.kind === 'view') throw new ModelError(`view ${name} cannot be referenced from SQL`);

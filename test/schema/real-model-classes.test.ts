@@ -10,7 +10,7 @@ import { buildPlan } from '../../src/plan/build-plan.js';
 import { parseWireQuery } from '../../src/query/wire-query.js';
 import { validateQuery } from '../../src/query/validate-query.js';
 import { compileQuery } from '../../src/render/compile-query.js';
-import { loadModel } from '../../src/schema/load-model.js';
+import { loadModel, loadModelFromSources } from '../../src/schema/load-model.js';
 import type { Model } from '../../src/schema/model.js';
 
 const REAL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'models', 'real-styles');
@@ -61,5 +61,18 @@ describe('constructs of public Cube model folders', () => {
   it('still refuses at load a sum over a measure that aggregates, naming the member', async () => {
     const { errors } = await load('computed-members/model-refused');
     expect(errors).toEqual([expect.stringMatching(/totals\.js:12: Totals\.nested: references measure Totals\.ratio/)]);
+  });
+});
+
+describe('granularity proxies', () => {
+  it('loads dimensions whose sql reads a granularity of a time dimension, custom or predefined, and refuses an unknown one', async () => {
+    const { model, errors } = await load('granularity-proxy/model');
+    expect(errors).toEqual([]);
+    const sql = sqlOf(model, { dimensions: ['tickets.opened_sunday_week'] });
+    expect(sql).toContain(`(date_trunc('week', ("tickets".opened_at)::timestamptz AT TIME ZONE $1 - interval '-1 day') + interval '-1 day')`);
+    const unknown = "cubes:\n  - name: t\n    sql_table: t\n    dimensions:\n      - name: at\n        sql: at\n        type: time\n      - name: at_fy\n        sql: '{at.fiscal_year}'\n        type: time\n";
+    const refused: ModelError[] = [];
+    loadModelFromSources([{ fileName: 't.yml', content: unknown }], { errors: refused });
+    expect(refused.map((e) => e.message)).toEqual([expect.stringMatching(/t\.at_fy: t\.at\.fiscal_year cannot be resolved/)]);
   });
 });
