@@ -22,6 +22,8 @@ export interface IndexedCube {
   readonly timeGranularities?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The cube's FROM source, for `${Other.sql()}`; set once the cube is built. */
   source?: SqlTemplate;
+  /** Whether that source is a `sql_table` (a table name) rather than a SELECT. */
+  sourceIsTable?: boolean;
 }
 export type ModelIndex = Map<string, IndexedCube>;
 
@@ -59,6 +61,8 @@ function stringifier(render: () => string): ProxyHandler<object> {
   };
 }
 
+const SELECT_ASTERISK = /^\s*select\s+\*\s+from\s+([a-zA-Z0-9_\-`".*]+)\s*$/i;
+
 const PREDEFINED_GRANULARITIES = new Set(['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year']);
 
 /** `${CUBE.amount}` / `${Orders.count}` / bare `${count}`: stringifies to `ctx.memberRef`; `.month` on a time dimension is a granularity. */
@@ -92,7 +96,10 @@ function cubeProxy(ctx: SqlRenderContext, index: ModelIndex, cube: string): obje
       if (prop === 'sql') {
         return () => {
           if (!indexed?.source) throw new ModelError(`${cube} has no SQL source of its own`);
-          return indexed.source(ctx);
+          const sql = indexed.source(ctx);
+          if (indexed.sourceIsTable) return sql;
+          // As Cube's cubeSql: `SELECT * FROM t` is the table itself, any other SELECT a parenthesised subquery.
+          return SELECT_ASTERISK.exec(sql)?.[1] ?? `(${sql})`;
         };
       }
       if (index.get(prop)?.kind === 'cube') return cubeProxy(ctx, index, prop);

@@ -38,6 +38,7 @@ function buildCube(state: BuildState, def: Definition): Cube {
   const sourceSql = bindSqlTemplate(sourceRaw, scope);
   state.checks.push({ scope, template: sourceSql, mayReferenceMeasures: false });
   (state.index.get(def.name) as IndexedCube).source = sourceSql;
+  (state.index.get(def.name) as IndexedCube).sourceIsTable = sqlTable !== undefined;
 
   // Each member on its own, so that `tessera validate` reports every broken member.
   const each = <T,>(entries: ReadonlyMap<string, Sourced>, build: (name: string, src: Sourced) => T): [string, T][] =>

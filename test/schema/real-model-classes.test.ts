@@ -76,3 +76,13 @@ describe('granularity proxies', () => {
     expect(refused.map((e) => e.message)).toEqual([expect.stringMatching(/t\.at_fy: t\.at\.fiscal_year cannot be resolved/)]);
   });
 });
+
+describe("another cube's source", () => {
+  it('renders ${Other.sql()} of a SELECT cube as a parenthesised subquery, and of SELECT * FROM t as the table, as Cube does', async () => {
+    const { model, errors } = await load('cube-sql-reference/model');
+    expect(errors).toEqual([]);
+    const sql = sqlOf(model, { measures: ['LatestChanges.items'] });
+    expect(sql).toMatch(/SELECT c\.\* FROM \(\s+SELECT item_id, state, MIN\(changed_at\) AS changed_at\s+FROM public\.item_events\s+GROUP BY 1, 2\s+\) AS c\s/);
+    expect(sqlOf(model, { dimensions: ['ItemsCopy.label'] })).toContain('SELECT id FROM public.items AS i');
+  });
+});
