@@ -128,6 +128,10 @@ export class Renderer {
       const dim = c.dimensions.get(member);
       if (dim) return this.dimensionSql(dim);
       const measure = c.measures.get(member);
+      // Inlined into another member, a rolling window measure would lose its window and answer wrongly: refuse instead.
+      if (measure?.rollingWindow !== undefined && this.#rendering.length > 1) {
+        throw new EngineError('ERR_PLAN_UNSUPPORTED', `Measure ${this.#rendering[0]} reads the rolling window measure ${key}, and a formula over rolling windows is not supported yet`);
+      }
       if (measure) return this.measureSql(measure, mode);
       throw new EngineError('ERR_QUERY_UNKNOWN_MEMBER', `Unknown member: ${key}`);
     } finally {

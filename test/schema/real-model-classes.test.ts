@@ -86,3 +86,15 @@ describe("another cube's source", () => {
     expect(sqlOf(model, { dimensions: ['ItemsCopy.label'] })).toContain('SELECT id FROM public.items AS i');
   });
 });
+
+describe('formulas over rolling windows', () => {
+  it('refuses with ERR_PLAN_UNSUPPORTED a number measure over rolling window measures rather than answering without the windows', async () => {
+    const { model, errors } = await load('rolling-formula/model');
+    expect(errors).toEqual([]);
+    const timeDimensions = [{ dimension: 'Visits.visitedAt', granularity: 'day', dateRange: ['2024-02-01', '2024-02-03'] }];
+    expect(() => sqlOf(model, { measures: ['Visits.stickiness'], timeDimensions })).toThrow(
+      expect.objectContaining({ code: 'ERR_PLAN_UNSUPPORTED', message: expect.stringMatching(/Visits\.stickiness reads the rolling window measure Visits\.last7Days/) }),
+    );
+    expect(sqlOf(model, { measures: ['Visits.last7Days', 'Visits.last30Days'], timeDimensions })).toContain("- $3::interval");
+  });
+});
