@@ -85,7 +85,30 @@ export class Renderer {
       param: (value) => this.params.add(value),
       securityContext: this.#context,
       filterParam: (cube, member, column) => this.filterParam(`${cube}.${member}`, column),
+      granularityRef: (cube, member, granularity) => this.granularitySql(cube, member, granularity),
     };
+  }
+
+  /**
+   * A time dimension truncated to a predefined or custom granularity, in the query timezone, as Cube's
+   * granularity proxy: `1 <unit>` intervals truncate (shifted by the offset), others bin from the origin.
+   */
+  granularitySql(cube: string, member: string, name: string): string {
+    const local = this.dialect.toLocalTime(this.memberSql(cube, member, 'aggregate'), this.tz());
+    const custom = this.cube(cube).dimensions.get(member)?.granularities?.get(name);
+    if (!custom) return this.dialect.dateTrunc(name as Granularity, local);
+    const [count, unitWord = ''] = custom.interval.split(/\s+/);
+    const unit = unitWord.replace(/s$/, '') as Granularity;
+    const offset = custom.offset === undefined ? undefined : `interval '${custom.offset}'`;
+    if (count === '1' && custom.interval.split(/\s+/).length === 2 && custom.origin === undefined) {
+      return offset ? `(${this.dialect.dateTrunc(unit, `${local} - ${offset}`)} + ${offset})` : this.dialect.dateTrunc(unit, local);
+    }
+    // Cube's default origin is the start of the current year in the query timezone (a week-only interval: that week's Monday).
+    const yearStart = this.dialect.dateTrunc('year', this.dialect.toLocalTime('now()', this.tz()));
+    const natural = /^\d+\s+weeks?$/.test(custom.interval) ? this.dialect.dateTrunc('week', yearStart) : yearStart;
+    const origin = custom.origin !== undefined ? this.dialect.timestampParam(this.params.add(custom.origin)) : offset ? `(${natural} + ${offset})` : natural;
+    const step = `interval '${custom.interval}'`;
+    return `(${origin} + ${step} * floor(extract(epoch from (${local} - ${origin})) / extract(epoch from ${step})))`;
   }
 
   render(template: SqlTemplate, mode: MeasureMode = 'aggregate'): string {
@@ -112,6 +135,10 @@ export class Renderer {
       const dim = c.dimensions.get(member);
       if (dim) return this.dimensionSql(dim);
       const measure = c.measures.get(member);
+      // Inlined into another member, a rolling window measure would lose its window and answer wrongly: refuse instead.
+      if (measure?.rollingWindow !== undefined && this.#rendering.length > 1) {
+        throw new EngineError('ERR_PLAN_UNSUPPORTED', `Measure ${this.#rendering[0]} reads the rolling window measure ${key}, and a formula over rolling windows is not supported yet`);
+      }
       if (measure) return this.measureSql(measure, mode);
       throw new EngineError('ERR_QUERY_UNKNOWN_MEMBER', `Unknown member: ${key}`);
     } finally {

@@ -18,8 +18,12 @@ export type MemberKind = 'measure' | 'dimension' | 'segment';
 export interface IndexedCube {
   readonly kind: 'cube' | 'view';
   readonly members: ReadonlyMap<string, MemberKind>;
+  /** Time dimensions → their custom granularity names: `${created_at.fiscal_year}` is a granularity reference. */
+  readonly timeGranularities?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The cube's FROM source, for `${Other.sql()}`; set once the cube is built. */
   source?: SqlTemplate;
+  /** Whether that source is a `sql_table` (a table name) rather than a SELECT. */
+  sourceIsTable?: boolean;
 }
 export type ModelIndex = Map<string, IndexedCube>;
 
@@ -57,13 +61,24 @@ function stringifier(render: () => string): ProxyHandler<object> {
   };
 }
 
-/** `${CUBE.amount}` / `${Orders.count}` / bare `${count}`: stringifies to `ctx.memberRef`. */
-function memberProxy(ctx: SqlRenderContext, cube: string, member: string): object {
+const SELECT_ASTERISK = /^\s*select\s+\*\s+from\s+([a-zA-Z0-9_\-`".*]+)\s*$/i;
+
+const PREDEFINED_GRANULARITIES = new Set(['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year']);
+
+/** `${CUBE.amount}` / `${Orders.count}` / bare `${count}`: stringifies to `ctx.memberRef`; `.month` on a time dimension is a granularity. */
+function memberProxy(ctx: SqlRenderContext, cube: string, member: string, index?: ModelIndex): object {
   const render = () => ctx.memberRef(cube, member);
   return new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       if (isPrimitiveKey(prop)) return render;
       if (typeof prop !== 'string' || prop === 'then') return undefined;
+      const custom = index?.get(cube)?.timeGranularities?.get(member);
+      if (custom && (custom.has(prop) || PREDEFINED_GRANULARITIES.has(prop))) {
+        return new Proxy(Object.create(null) as object, stringifier(() => {
+          if (!ctx.granularityRef) throw new ModelError(`${cube}.${member}.${prop}: granularity references cannot be rendered here`);
+          return ctx.granularityRef(cube, member, prop);
+        }));
+      }
       throw new ModelError(`${cube}.${member}.${prop} cannot be resolved`);
     },
   });
@@ -77,11 +92,14 @@ function cubeProxy(ctx: SqlRenderContext, index: ModelIndex, cube: string): obje
       if (isPrimitiveKey(prop)) return render;
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       const indexed = index.get(cube);
-      if (indexed?.members.has(prop)) return memberProxy(ctx, cube, prop);
+      if (indexed?.members.has(prop)) return memberProxy(ctx, cube, prop, index);
       if (prop === 'sql') {
         return () => {
           if (!indexed?.source) throw new ModelError(`${cube} has no SQL source of its own`);
-          return indexed.source(ctx);
+          const sql = indexed.source(ctx);
+          if (indexed.sourceIsTable) return sql;
+          // As Cube's cubeSql: `SELECT * FROM t` is the table itself, any other SELECT a parenthesised subquery.
+          return SELECT_ASTERISK.exec(sql)?.[1] ?? `(${sql})`;
         };
       }
       if (index.get(prop)?.kind === 'cube') return cubeProxy(ctx, index, prop);
@@ -174,7 +192,7 @@ const isContextSymbol = (name: string): name is ContextSymbol => Object.hasOwn(C
 /** Cube's resolution order: CUBE and context symbols, then a member of the current cube, then a cube. */
 function sqlResolver(name: string, scope: TemplateScope): Resolver {
   if (isContextSymbol(name)) return CONTEXT_RESOLVERS[name](scope);
-  if (scope.index.get(scope.cube)?.members.has(name)) return (ctx) => memberProxy(ctx, scope.cube, name);
+  if (scope.index.get(scope.cube)?.members.has(name)) return (ctx) => memberProxy(ctx, scope.cube, name, scope.index);
   const target = scope.index.get(name);
   if (target?.kind === 'cube') return (ctx) => cubeProxy(ctx, scope.index, name);
   if (target?.kind === 'view') throw new ModelError(`view ${name} cannot be referenced from SQL`);

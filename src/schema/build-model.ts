@@ -16,7 +16,7 @@ import {
   type ModelIndex,
   type TemplateScope,
 } from './bind-template.js';
-import type { RawDefinition } from './evaluate-model-file.js';
+import { isPlainObject, type RawDefinition } from './evaluate-model-file.js';
 import type { CompileContext } from './load/compile-context.js';
 import type { Cube, Model } from './model.js';
 import { cubeHead, ownDefinition, resolveExtends, type Definition } from './build/definitions.js';
@@ -38,6 +38,7 @@ function buildCube(state: BuildState, def: Definition): Cube {
   const sourceSql = bindSqlTemplate(sourceRaw, scope);
   state.checks.push({ scope, template: sourceSql, mayReferenceMeasures: false });
   (state.index.get(def.name) as IndexedCube).source = sourceSql;
+  (state.index.get(def.name) as IndexedCube).sourceIsTable = sqlTable !== undefined;
 
   // Each member on its own, so that `tessera validate` reports every broken member.
   const each = <T,>(entries: ReadonlyMap<string, Sourced>, build: (name: string, src: Sourced) => T): [string, T][] =>
@@ -115,7 +116,7 @@ export function buildModel(definitions: readonly RawDefinition[], options: Build
         });
       }
     }
-    index.set(def.name, { kind: 'cube', members });
+    index.set(def.name, { kind: 'cube', members, timeGranularities: timeGranularitiesOf(def.dimensions) });
   }
 
   const state: BuildState = { index, checks: [], explicitlyHidden: new Set(), explicitTitles: new Map(), errors };
@@ -145,4 +146,15 @@ export function buildModel(definitions: readonly RawDefinition[], options: Build
   const graph = validationRender(state);
   attempt(errors, () => checkCycles(graph, cubes));
   return Object.freeze({ cubes, version: options.version });
+}
+
+/** Each time dimension's custom granularity names, read from the raw definitions before members are built. */
+function timeGranularitiesOf(dimensions: ReadonlyMap<string, { readonly raw: unknown }>): ReadonlyMap<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const [name, { raw }] of dimensions) {
+    if (!isPlainObject(raw) || raw.type !== 'time') continue;
+    const g = raw.granularities;
+    out.set(name, new Set(isPlainObject(g) ? Object.keys(g) : []));
+  }
+  return out;
 }

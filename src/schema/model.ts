@@ -48,6 +48,11 @@ export interface SqlRenderContext {
   filterGroup?(items: readonly FilterParamRef[]): string;
   /** `SQL_UTILS.convertTz(sql)`: converts a timestamp expression to the query timezone. Optional; identity without it. */
   convertTz?(sql: string): string;
+  /**
+   * `${CUBE.created_at.fiscal_year}` / `${created_at.month}`: a time dimension truncated to one of its
+   * granularities (predefined or custom), in the query timezone, as Cube's granularity proxy renders it.
+   */
+  granularityRef?(cube: string, member: string, granularity: string): string;
 }
 
 /** One `FILTER_PARAMS.<cube>.<member>.filter(column)` inside a `FILTER_GROUP`. */

@@ -86,6 +86,8 @@ const WRAPPED_PATHS: readonly RegExp[] = [
   /^(accessPolicy|access_policy)\.[0-9]+\.conditions\.[0-9]+\.if$/,
 ];
 
+const RUNTIME_VALUES = new Set(['CallExpression', 'Identifier', 'MemberExpression', 'ArrowFunctionExpression', 'FunctionExpression']);
+
 const MEMBER_MAPS = new Set(['measures', 'dimensions', 'segments', 'joins', 'hierarchies']);
 
 /** `meta` is free-form data for clients: nothing inside it is ever a template. */
@@ -214,6 +216,25 @@ export function transpileModelFile(
     replacements.push({ start: value.start, end: value.end, text: `${TEMPLATE_HOOK}(${id}, ${fn})` });
   };
 
+  // Cube's transpiler wraps every `sql` property inside a definition, also one built by code (a spread, a
+  // `reduce` callback, a helper's object literal), so `${CUBE.x}` there is a reference, not a JS variable.
+  const wrapComputed = (node: AnyNode, path: readonly (string | number)[], known: ReadonlySet<string>) => {
+    if (node.type === 'Property' && !node.computed) {
+      const key = propertyKey(node);
+      // A call, a name or a function there yields its value at run time (a helper's `(CUBE) => …` included), read as is.
+      if (key !== undefined && SQL_KEYS.has(key) && !RUNTIME_VALUES.has(node.value.type)) {
+        wrap(node.value, [...path, key], known);
+        return;
+      }
+    }
+    for (const [field, child] of Object.entries(node)) {
+      if (field === 'type' || field === 'start' || field === 'end' || field === 'loc') continue;
+      for (const c of Array.isArray(child) ? child : [child]) {
+        if (c !== null && typeof c === 'object' && typeof (c as AnyNode).type === 'string') wrapComputed(c as AnyNode, path, known);
+      }
+    }
+  };
+
   const visit = (node: AnyNode, path: (string | number)[], known: ReadonlySet<string>, owner: string) => {
     if (node.type === 'ArrayExpression') {
       (node.elements as (AnyNode | null)[]).forEach((el, i) => {
@@ -221,11 +242,17 @@ export function transpileModelFile(
       });
       return;
     }
-    if (node.type !== 'ObjectExpression') return;
+    if (node.type !== 'ObjectExpression') {
+      wrapComputed(node, path, known);
+      return;
+    }
     const seen = new Set<string>();
     for (const prop of node.properties as AnyNode[]) {
       const key = propertyKey(prop);
-      if (key === undefined) continue;
+      if (key === undefined) {
+        wrapComputed(prop, path, known);
+        continue;
+      }
       const childPath = [...path, key];
       // Cube's CubeCheckDuplicatePropTranspiler: a repeated key would silently drop a definition.
       if (seen.has(key)) {

@@ -27,6 +27,11 @@ export class ValidationContext implements SqlRenderContext {
     return `$${this.params}`;
   }
 
+  granularityRef(cube: string, member: string, granularity: string): string {
+    this.memberRefs.push(`${cube}.${member}`);
+    return `date_trunc('${granularity}', "${cube}"."${member}")`;
+  }
+
   filterParam(): string {
     return '1 = 1';
   }

@@ -16,6 +16,8 @@ export interface Check {
   readonly owner?: string;
   /** Whether it may reference measures (number measures, subQuery dimensions). */
   readonly mayReferenceMeasures: boolean;
+  /** For a measure's own sql: whether its type aggregates (sum, count, …) rather than computing per row (number, …). */
+  readonly aggregating?: boolean;
 }
 
 export interface BuildState {

@@ -7,7 +7,7 @@ import { ModelError } from '../../errors/engine-error.js';
 import { rethrowWithWhere } from '../bind-template.js';
 import type { Cube } from '../model.js';
 import { ValidationContext } from '../validation-context.js';
-import type { BuildState } from './build-state.js';
+import type { BuildState, Check } from './build-state.js';
 import { MEASURE_TYPES } from './member-types.js';
 import { attempt } from './read-helpers.js';
 
@@ -32,6 +32,7 @@ export function checkJoinPrimaryKeys(cubes: ReadonlyMap<string, Cube>, errors: M
 /** Renders every template once, so unknown references fail now; returns the member reference graph. */
 export function validationRender(state: BuildState): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
+  const rendered: { check: Check; refs: Iterable<string> }[] = [];
   for (const check of state.checks) {
     const ctx = new ValidationContext();
     try {
@@ -44,9 +45,30 @@ export function validationRender(state: BuildState): Map<string, Set<string>> {
       });
       continue;
     }
-    for (const ref of ctx.memberRefs) {
-      const [refCube = '', refMember = ''] = ref.split('.');
-      if (!check.mayReferenceMeasures && state.index.get(refCube)?.members.get(refMember) === 'measure') {
+    rendered.push({ check, refs: [...ctx.memberRefs] });
+  }
+  const isMeasure = (ref: string) => {
+    const [refCube = '', refMember = ''] = ref.split('.');
+    return state.index.get(refCube)?.members.get(refMember) === 'measure';
+  };
+  // A `number` measure over columns only is a row expression, as Cube renders it inside `sum(…)`; it may be referenced anywhere.
+  const measureRefs = new Map<string, { aggregating: boolean; refs: Iterable<string> }>();
+  for (const { check, refs } of rendered) {
+    if (check.owner !== undefined && check.aggregating !== undefined) measureRefs.set(check.owner, { aggregating: check.aggregating, refs });
+  }
+  const rowLevel = new Map<string, boolean>();
+  const isRowLevel = (ref: string): boolean => {
+    const known = rowLevel.get(ref);
+    if (known !== undefined) return known;
+    rowLevel.set(ref, false); // a cycle is not row-level (and is reported on its own)
+    const m = measureRefs.get(ref);
+    const result = m !== undefined && !m.aggregating && [...m.refs].every((r) => !isMeasure(r) || isRowLevel(r));
+    rowLevel.set(ref, result);
+    return result;
+  };
+  for (const { check, refs } of rendered) {
+    for (const ref of refs) {
+      if (!check.mayReferenceMeasures && isMeasure(ref) && !isRowLevel(ref)) {
         attempt(state.errors, () => {
           throw new ModelError(
           `references measure ${ref}, which only number measures and subQuery dimensions may do`,

@@ -19,7 +19,7 @@ import { RawTemplate } from '../raw-template.js';
 import { titleize } from '../titleize.js';
 import { ValidationContext } from '../validation-context.js';
 import type { BuildState } from './build-state.js';
-import { IDENTIFIER, keySet, optionalBoolean, optionalString, plainData, readKeys, type Where } from './read-helpers.js';
+import { IDENTIFIER, keySet, optionalBoolean, optionalString, plainData, readKeys, toCamel, type Where } from './read-helpers.js';
 
 const UNIT = '(second|minute|hour|day|week|month|quarter|year)s?';
 const GRANULARITY_INTERVAL = new RegExp(`^\\d+\\s+${UNIT}(\\s\\d+\\s+${UNIT}){0,7}$`);
@@ -185,7 +185,8 @@ export function readPreAggregations(state: BuildState, value: unknown, cube: str
       if (!isPlainObject(raw)) throw new ModelError(`${at} must be an object`, where);
       const d: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(raw)) d[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
-      const type = d.type ?? 'rollup';
+      // Cube reads the type in either case, as its docs write YAML: `type: rollup_lambda`, `type: original_sql`.
+      const type = typeof d.type === 'string' ? toCamel(d.type) : (d.type ?? 'rollup');
       if (typeof type !== 'string' || !PRE_AGGREGATION_TYPES.has(type)) {
         throw new ModelError(`${at}.type must be one of ${[...PRE_AGGREGATION_TYPES].join(', ')}, got ${String(type)}`, where);
       }

@@ -160,7 +160,7 @@ export function buildMeasure(state: BuildState, cube: CubeHead, name: string, sr
   const info = MEASURE_TYPES[type];
   const sql = d.sql === undefined ? undefined : bindSqlTemplate(d.sql, scope);
   if (sql === undefined && type !== 'count') throw new ModelError(`sql is required for a ${type} measure`, where);
-  if (sql) state.checks.push({ scope, template: sql, owner: label, mayReferenceMeasures: !info.aggregate });
+  if (sql) state.checks.push({ scope, template: sql, owner: label, mayReferenceMeasures: !info.aggregate, aggregating: info.aggregate });
 
   if (d.filters !== undefined && !Array.isArray(d.filters)) throw new ModelError('filters must be a list of {sql}', where);
   const filters = ((d.filters ?? []) as unknown[]).map((f, i) => {

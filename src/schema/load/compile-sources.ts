@@ -152,7 +152,10 @@ function evaluateUnits(
     }
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(unit.relPath), spec));
     if (target.startsWith('../')) throw new ModelError(`require('${spec}') points outside the model folder`, { file: unit.fileName });
-    const found = [target, `${target}.js`, `${target}.mjs`, `${target}.cjs`, `${target}/index.js`].map((p) => byPath.get(p)).find(Boolean);
+    const candidates = (t: string) => [t, `${t}.js`, `${t}.mjs`, `${t}.cjs`, `${t}/index.js`];
+    // Cube resolves `./x` from the model folder's root, whichever folder the requiring file is in; then the file's own folder.
+    const fromRoot = spec.startsWith('./') ? candidates(path.posix.normalize(spec)) : [];
+    const found = [...fromRoot, ...candidates(target)].map((p) => byPath.get(p)).find(Boolean);
     if (!found) throw new ModelError(`require('${spec}'): no such model file`, { file: unit.fileName });
     return run(found).exports;
   };
