@@ -63,6 +63,9 @@ describe('/meta', () => {
     const names = (res.body.cubes as { name: string; measures: { name: string }[]; dimensions: { name: string }[] }[])
       .flatMap((c) => [...c.measures, ...c.dimensions].map((m) => m.name));
     for (const m of ['p_orders.notes', 'p_orders.secret_amount', 'p_orders.id', 'v_users.tenant_id', 'u_users.id']) expect(names, m).not.toContain(m);
+    // A view member whose cube member the cube's policy excludes is not listed either.
+    for (const m of ['v_orders.o_notes', 'v_orders.o_secret_amount']) expect(names, m).not.toContain(m);
+    expect(names).toContain('v_orders.o_count');
     expect(names).toContain('p_orders.count');
   });
 
