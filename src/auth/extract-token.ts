@@ -25,10 +25,14 @@ function single(value: string | string[] | undefined): string | undefined | null
   return values[0]?.trim();
 }
 
-/** `Bearer x`, `JWT x` → `x`; a single part is a raw token (Cube's rule). */
-function tokenOf(header: string): string | undefined {
-  const parts = header.split(' ', 2);
+/**
+ * `Bearer x`, `JWT x` → `x`; a single part is a raw token (Cube's rule). `null` when the value
+ * holds more than one token (`a, b` as a proxy joins repeated headers, or `Bearer a b`).
+ */
+function tokenOf(header: string): string | undefined | null {
+  const parts = header.split(' ');
   const token = parts.length === 1 ? parts[0] : parts[1];
+  if (token !== '' && (parts.length > 2 || (parts.length === 2 && !/^[A-Za-z]+$/.test(parts[0]!)))) return null;
   return token === undefined || token === '' ? undefined : token;
 }
 
@@ -43,6 +47,7 @@ export function extractCredential(headers: AuthRequest['headers'], options: { re
     const value = single(headers[name]);
     if (value === null) return { kind: 'ambiguous', reason: `the ${name} header was sent more than once` };
     const token = value === undefined ? undefined : tokenOf(value);
+    if (token === null) return { kind: 'ambiguous', reason: `the ${name} header holds more than one credential` };
     if (token !== undefined) found.push(token);
   }
   if (options.apiKeys) {

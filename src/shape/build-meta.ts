@@ -64,12 +64,18 @@ function aliasMember(cube: Cube, name: string): { aliasMember?: string } {
   return target ? { aliasMember: `${target.cube}.${target.member}` } : {};
 }
 
+/** A view member is shown only when the cube's policies allow the cube member it exposes too. */
+function targetShows(view: Cube, name: string, allowed: ReadonlySet<string> | undefined): boolean {
+  const target = view.viewMembers?.get(name);
+  return !allowed || !target || allowed.has(`${target.cube}.${target.member}`);
+}
+
 export function buildMeta(model: Model, allowed?: ReadonlySet<string>): { cubes: unknown[] } {
   const components = connectedComponents(model);
   const cubes: unknown[] = [];
   for (const cube of model.cubes.values()) {
     if (!cube.public) continue;
-    const shows = (m: Member) => m.public && (!allowed || allowed.has(`${cube.name}.${m.name}`));
+    const shows = (m: Member) => m.public && (!allowed || allowed.has(`${cube.name}.${m.name}`)) && targetShows(cube, m.name, allowed);
     const measures = [...cube.measures.values()].filter(shows).map((m) => ({
       ...common(m, cube),
       type: m.type === 'string' || m.type === 'time' || m.type === 'boolean' ? m.type : 'number',
