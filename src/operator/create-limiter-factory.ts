@@ -61,17 +61,13 @@ export function createLimiterFactory(options: {
         duration: spec.durationSec,
       });
   }
-  // The library names its prepared statements after the table only; the schema is added so two
-  // metadata schemas used through one pool never clash on a statement name.
+  // The library names its prepared statements; they are sent unnamed, so that no two metadata
+  // schemas clash on a name and PgBouncer's transaction mode (no named statements) works.
   const pool = {
     async query(q: PgQuery): Promise<unknown> {
       const conn = (await knex.client.acquireConnection()) as PgConnection;
       try {
-        return await conn.query({
-          ...(q.name === undefined ? {} : { name: `${schema}.${q.name}` }),
-          text: q.text,
-          values: q.values ?? [],
-        });
+        return await conn.query({ text: q.text, values: q.values ?? [] });
       } finally {
         await knex.client.releaseConnection(conn);
       }

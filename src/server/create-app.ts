@@ -86,7 +86,7 @@ export function createApp(appDeps: AppDeps): express.Express {
       cors({
         origin: origins.includes('*') ? '*' : [...origins],
         allowedHeaders: ['Authorization', 'Content-Type', 'x-cube-authorization', 'x-request-id', 'x-api-key'],
-        exposedHeaders: ['x-request-id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+        exposedHeaders: ['x-request-id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'x-tessera-cache', 'Server-Timing'],
         maxAge: 600,
       }),
     );
