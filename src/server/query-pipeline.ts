@@ -16,6 +16,7 @@ import { resolveQuery } from '../query/resolve-query.js';
 import { compileQuery, type CompiledQuery } from '../render/compile-query.js';
 import { normalizedQuery, shapeResult, type ShapedResult } from '../shape/shape-result.js';
 import { sessionSettingsFor } from '../db/rls/run-with-settings.js';
+import { refuseUngrantedNames } from '../policy/visible-members.js';
 
 export type QueryType = 'regularQuery' | 'compareDateRangeQuery' | 'blendingQuery';
 
@@ -25,6 +26,8 @@ export interface QueryPolicies {
   readonly rewrite?: (query: Record<string, unknown>, auth: AuthResult) => Promise<unknown>;
   /** Adds row filters / denies members (access policies). */
   readonly restrict?: (query: ValidatedQuery, auth: AuthResult, read?: ReadSet) => Promise<ValidatedQuery>;
+  /** Members the caller's policies let it name; `undefined` when nothing is policed. */
+  readonly visibleMembers?: (auth: AuthResult) => Promise<ReadonlySet<string> | undefined>;
 }
 
 export interface PipelineDeps {
@@ -84,6 +87,9 @@ async function prepareOne(wire: WireQuery, deps: PipelineDeps, auth: AuthResult)
     defaultTimezone: deps.config.query.defaultTimezone,
     nowMs: deps.now?.(),
   };
+  // A member the policies hide is refused before validation can say what kind it is or where it may go.
+  const visible = await deps.policies?.visibleMembers?.(auth);
+  if (visible) refuseUngrantedNames(wire as unknown as Readonly<Record<string, unknown>>, deps.model, visible);
   let query = validateQuery(wire, deps.model, opts);
   if (deps.policies?.rewrite) {
     const rewritten = await deps.policies.rewrite(normalizedForRewrite(query), auth);
