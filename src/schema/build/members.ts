@@ -79,7 +79,8 @@ export function memberBase(
   const title = optionalString(d.title, where, 'title');
   const { visible, explicitlyHidden } = visibility(d, defaultVisible, where);
   const key = `${cube.name}.${name}`;
-  if (explicitlyHidden) state.explicitlyHidden.add(key);
+  // Hidden by its own flags or by default (a primary key): a view's '*' must not re-expose it.
+  if (explicitlyHidden || !visible) state.explicitlyHidden.add(key);
   if (title !== undefined) state.explicitTitles.set(key, title);
   const short = title ?? titleize(name);
   return {

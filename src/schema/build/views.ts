@@ -71,7 +71,7 @@ export function viewEntries(state: BuildState, def: Definition, cubes: ReadonlyM
 
     let picked: { member: string; name: string; override: ViewEntry['override'] }[];
     if (d.includes === '*') {
-      // Unlike Cube (#11228), '*' never re-exposes a member its cube hides.
+      // Unlike Cube (#11228), '*' never re-exposes a member its cube hides (explicitly, or a primary key by default).
       picked = [...target.measures.keys(), ...target.dimensions.keys(), ...target.segments.keys()]
         .filter((m) => !state.explicitlyHidden.has(`${targetName}.${m}`))
         .map((m) => ({ member: m, name: viewName(m), override: {} }));
