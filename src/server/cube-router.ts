@@ -8,8 +8,6 @@ import type { ApiScope, AuthResult } from '../auth/auth-result.js';
 import type { AppDeps } from './app-deps.js';
 import { requireScope } from '../operator/require-scope.js';
 import { executeRequest, prepareRequest, type PipelineDeps, type QueryPolicies } from './query-pipeline.js';
-import { namedViews } from '../policy/named-views.js';
-import type { ReadSet } from '../query/validated-query.js';
 import { buildMeta } from '../shape/build-meta.js';
 import { normalizedQuery } from '../shape/shape-result.js';
 import { readCacheDirectives } from '../cache/cache-directives.js';
@@ -65,17 +63,6 @@ async function withinWait<T>(work: Promise<T>, waitMs: number): Promise<T | type
 export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {}): Router {
   const router = Router();
   const pipeline: PipelineDeps = { config: deps.config, model: deps.model, db: deps.db, policies: options.policies };
-  /** The pipeline for one request: its restrict stage also learns the views the request names. */
-  const pipelineFor = (rawQuery: unknown): PipelineDeps => {
-    const restrict = options.policies?.restrict;
-    const views = restrict === undefined ? [] : namedViews(rawQuery, deps.model);
-    if (restrict === undefined || views.length === 0) return pipeline;
-    const withViews = (read: ReadSet | undefined): ReadSet => ({
-      cubes: read?.cubes ?? [],
-      views: [...new Set([...(read?.views ?? []), ...views])],
-    });
-    return { ...pipeline, policies: { ...options.policies, restrict: (q, a, read) => restrict(q, a, withViews(read)) } };
-  };
 
   const anonymous = options.anonymousLimiter;
   const authenticate: RequestHandler = (req, res, next) => {
@@ -117,7 +104,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   ];
 
   const prepare = async (req: Request, res: Response, rawQuery: unknown = param(req, 'query'), memo = false) => {
-    const compile = (q: unknown) => prepareRequest(q, pipelineFor(q), auth(res));
+    const compile = (q: unknown) => prepareRequest(q, pipeline, auth(res));
     // /load remembers an identical query from an identical context (see prepare-memo.ts for when it may not).
     const prepared = await timed(res, 'compile', () => (memo ? prepareMemo.prepare(rawQuery, auth(res), compile) : compile(rawQuery)));
     noteQueries(res, prepared, deps.model);
@@ -136,7 +123,6 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
 
   const load: Handler = async (req, res) => {
     const directives = readCacheDirectives(param(req, 'query'));
-    const run = pipelineFor(directives.query);
     const prepared = await prepare(req, res, directives.query, true);
     const multi = param(req, 'queryType') === 'multi';
     if (prepared.queryType !== 'regularQuery' && !multi) {
@@ -157,7 +143,7 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
       return;
     }
     const scope: CacheScope = { renew: directives.renew, outcomes: [] };
-    const scoped = deps.resultCache ? { ...run, db: deps.resultCache.db.scoped(scope) } : run;
+    const scoped = deps.resultCache ? { ...pipeline, db: deps.resultCache.db.scoped(scope) } : pipeline;
     const running = timed(res, 'execute', () => executeRequest(prepared, scoped, auth(res)));
     const results = await withinWait(running, continueWaitMs);
     if (results === CONTINUE_WAIT) {

@@ -620,8 +620,11 @@ describe('security properties over random queries and contexts', () => {
       { numRuns: RUNS },
     );
     // The generators must mostly produce comparable queries with rows, or the property proves little.
-    expect(outcomes.compared, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(RUNS * 0.4);
-    expect(outcomes.nonEmpty, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(RUNS * 0.15);
+    // Runs refused for missing claims (issue 12) are checked above; the rest must mostly compare rows.
+    const judged = RUNS - outcomes.refusedClaims;
+    expect(outcomes.refusedClaims, JSON.stringify(outcomes)).toBeLessThan(RUNS * 0.5);
+    expect(outcomes.compared, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(judged * 0.4);
+    expect(outcomes.nonEmpty, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(judged * 0.15);
     if (process.env.TESSERA_PROPERTY_VERBOSE) console.log(outcomes);
   });
 
