@@ -3,7 +3,8 @@
  */
 import type { SecurityContext } from '../schema/model.js';
 
-export type ApiScope = 'query' | 'meta';
+/** `metrics` opens `/metrics` to an API key; tokens never carry it. */
+export type ApiScope = 'query' | 'meta' | 'metrics';
 
 export interface AuthResult {
   /** How the caller was authenticated. */

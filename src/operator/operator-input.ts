@@ -39,9 +39,9 @@ export const createKeyBody = z.strictObject({
     .max(100, 'name must be at most 100 characters')
     .regex(PRINTABLE_ASCII, 'name must contain printable ASCII characters only'),
   scopes: z
-    .array(z.enum(['query', 'meta'], 'scopes may contain only "query" and "meta"'), 'scopes must be an array')
+    .array(z.enum(['query', 'meta', 'metrics'], 'scopes may contain only "query", "meta" and "metrics"'), 'scopes must be an array')
     .min(1, 'scopes must name at least one scope')
-    .max(2, 'scopes must not repeat a scope')
+    .max(3, 'scopes must not repeat a scope')
     .refine((s) => new Set(s).size === s.length, 'scopes must not repeat a scope'),
   securityContext: z
     .record(z.string(), z.unknown(), 'securityContext must be a JSON object')

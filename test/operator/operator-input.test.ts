@@ -36,7 +36,7 @@ describe('the API key body', () => {
     [{ name: 'Clé de test', scopes: ['query'] }, 'name must contain printable ASCII characters only.'],
     [{ name: 'tab\there', scopes: ['query'] }, 'name must contain printable ASCII characters only.'],
     [{ name: 'k', scopes: [] }, 'scopes must name at least one scope.'],
-    [{ name: 'k', scopes: ['admin'] }, 'scopes may contain only "query" and "meta".'],
+    [{ name: 'k', scopes: ['admin'] }, 'scopes may contain only "query", "meta" and "metrics".'],
     [{ name: 'k', scopes: ['query', 'query'] }, 'scopes must not repeat a scope.'],
     [{ name: 'k', scopes: 'query' }, 'scopes must be an array.'],
     [{ name: 'k', scopes: ['query'], securityContext: [1] }, 'securityContext must be a JSON object.'],

@@ -92,7 +92,7 @@ describe('API key management', () => {
     ['a missing name', { scopes: ['query'] }, 'name must be a string.'],
     ['a non-ASCII name', { name: 'Schlüssel', scopes: ['query'] }, 'name must contain printable ASCII characters only.'],
     ['an overlong name', { name: 'n'.repeat(101), scopes: ['query'] }, 'name must be at most 100 characters.'],
-    ['an unknown scope', { name: 'k', scopes: ['admin'] }, 'scopes may contain only "query" and "meta".'],
+    ['an unknown scope', { name: 'k', scopes: ['admin'] }, 'scopes may contain only "query", "meta" and "metrics".'],
     ['no scopes', { name: 'k', scopes: [] }, 'scopes must name at least one scope.'],
     ['an array context', { name: 'k', scopes: ['query'], securityContext: [] }, 'securityContext must be a JSON object.'],
     [
