@@ -124,6 +124,14 @@ describe('queries at a custom granularity', () => {
     expect(results[1]?.data.map((r) => [r['orders.created_at.fiscal_year'], r['orders.amount']])).toEqual(second.map((r) => [r.fy, r.amount]));
   });
 
+  it('keeps the custom granularities of a time dimension a view exposes under an alias', async () => {
+    const { data } = await load({ measures: ['sales.count'], dimensions: ['sales.ordered_at.fiscal_year'], order: { 'sales.ordered_at.fiscal_year': 'asc' } });
+    const rows = await expected(`
+      SELECT ${fmt(`date_trunc('year', (created_at AT TIME ZONE 'UTC') - interval '3 months') + interval '3 months'`)} AS "fy", count(*)::text AS "count"
+      FROM cg_custom_gran.orders GROUP BY 1 ORDER BY 1`);
+    expect(data).toEqual(rows.map((r) => ({ 'sales.ordered_at.fiscal_year': r.fy, 'sales.ordered_at': r.fy, 'sales.count': r.count })));
+  });
+
   it('refuses a granularity the dimension does not define, naming it, in timeDimensions and in dimensions', async () => {
     const td = await post('load', { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'fiscal_quarter' }] });
     expect(td.status).toBe(400);
