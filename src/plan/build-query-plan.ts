@@ -6,7 +6,7 @@
  */
 import { EngineError } from '../errors/engine-error.js';
 import type { Measure, Model } from '../schema/model.js';
-import { cubeOf, nameOf, type FilterNode, type ValidatedQuery } from '../query/validated-query.js';
+import { cubeOf, isBuiltInGranularity, nameOf, type FilterNode, type ValidatedQuery } from '../query/validated-query.js';
 import { snakeCase } from '../render/dialects/postgres.js';
 import { havingMembers, isMeasureFilter } from './filter-members.js';
 import type { Plan } from './join-tree.js';
@@ -128,8 +128,12 @@ function rollingPlan(
     throw new EngineError('ERR_QUERY_INVALID', 'A rolling window measure needs exactly one time dimension with a granularity and a dateRange');
   }
   if (having.length > 0) throw new EngineError('ERR_QUERY_INVALID', 'Measure filters cannot be combined with rolling window measures');
+  const granularity = td.granularity;
+  if (granularity !== undefined && !isBuiltInGranularity(granularity)) {
+    throw new EngineError('ERR_QUERY_INVALID', `Rolling window measures with the custom granularity ${granularity} are not supported yet`);
+  }
   const seriesAlias = td.granularity ? dimensions.find((d) => d.granularity === td.granularity && d.member === td.dimension)?.alias : undefined;
-  const series: SeriesNode = Object.freeze({ kind: 'series', dimension: td.dimension, granularity: td.granularity, dateRange: td.dateRange, alias: seriesAlias });
+  const series: SeriesNode = Object.freeze({ kind: 'series', dimension: td.dimension, granularity, dateRange: td.dateRange, alias: seriesAlias });
   const others = dimensions.filter((d) => d.alias !== seriesAlias);
   // The date range drives the series; it must not cut the rows a trailing window reaches back to.
   const where = rowFilter({ ...q, timeDimensions: q.timeDimensions.filter((t) => t !== td) }, dimensionFilters);
@@ -154,7 +158,7 @@ function rollingPlan(
       allMeasures: measures,
       distinctBy: g.distinctBy,
       where,
-      filterParamsRange: windowFilterRange(td.dimension, td.dateRange as readonly [string, string], td.granularity, g.window, q.timezone),
+      filterParamsRange: windowFilterRange(td.dimension, td.dateRange as readonly [string, string], granularity, g.window, q.timezone),
     }),
   );
   return Object.freeze({ kind: 'merge', how: 'union', inputs: Object.freeze(inputs), dimensions, measures, having: [], havingAliases: {} });

@@ -4,14 +4,14 @@
  * merging of their parts are plan shapes; the renderer walks the tree and only writes SQL.
  */
 import type { RollingWindow } from '../schema/model.js';
-import type { FilterNode, Granularity, LeafFilter } from '../query/validated-query.js';
+import type { FilterNode, Granularity, GranularityName, LeafFilter } from '../query/validated-query.js';
 
 /** A selected dimension (or time dimension at a granularity) and its SQL alias. */
 export interface OutputDimension {
   /** The response key: `Cube.member` or `Cube.member.granularity`. */
   readonly key: string;
   readonly member: string;
-  readonly granularity?: Granularity | undefined;
+  readonly granularity?: GranularityName | undefined;
   readonly alias: string;
 }
 

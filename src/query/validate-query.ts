@@ -8,11 +8,10 @@ import { canonicalTimezone, isRelativeDate, localBound, resolveDateRange } from 
 import type { WireFilter, WireQuery } from './wire-query.js';
 import {
   DATE_OPERATORS,
-  GRANULARITIES,
+  isBuiltInGranularity,
   type FilterNode,
   type FilterOperator,
   type FilterValue,
-  type Granularity,
   type LeafFilter,
   type TimeDimension,
   type ValidatedQuery,
@@ -161,6 +160,12 @@ export function filterTarget(node: FilterNode, model: Model): 'measure' | 'dimen
   return kinds.has('measure') ? 'measure' : kinds.has('dimension') ? 'dimension' : 'empty';
 }
 
+/** A granularity is valid when it is built in or defined on that time dimension, as in Cube. */
+function requireGranularity(dim: Dimension, name: string, granularity: string): string {
+  if (isBuiltInGranularity(granularity) || dim.granularities?.has(granularity)) return granularity;
+  throw bad(`Granularity "${granularity}" does not exist in dimension ${name}`);
+}
+
 function addTimeDimension(list: TimeDimension[], td: TimeDimension): void {
   const same = list.find((t) => t.dimension === td.dimension && t.granularity === td.granularity && !t.dateRange);
   if (same && !td.dateRange) return;
@@ -185,10 +190,7 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
       const base = `${parts[0]}.${parts[1]}`;
       const dim = requireDimension(model, base, 'dimensions');
       if (dim.type !== 'time') throw bad(`${base} is not a time dimension, so it has no granularity`);
-      const gran = parts[2] as Granularity;
-      if (!(GRANULARITIES as readonly string[]).includes(gran)) {
-        throw bad(`Invalid query format: "dimensions" granularity ${gran} is not supported`);
-      }
+      const gran = requireGranularity(dim, base, parts[2] as string);
       fromDimensions.push({ dimension: base, granularity: gran });
       continue;
     }
@@ -201,7 +203,8 @@ export function validateQuery(wire: WireQuery, model: Model, opts: ValidateOptio
     if (dim.type !== 'time') throw bad(`${td.dimension} is not a time dimension`);
     if (td.compareDateRange) throw bad('compareDateRange must be expanded before validation');
     const dateRange = td.dateRange === undefined ? undefined : resolveDateRange(td.dateRange, zone, opts.nowMs, 'utc');
-    timeDimensions.push(Object.freeze({ dimension: td.dimension, granularity: td.granularity, dateRange }));
+    const granularity = td.granularity === undefined ? undefined : requireGranularity(dim, td.dimension, td.granularity);
+    timeDimensions.push(Object.freeze({ dimension: td.dimension, granularity, dateRange }));
   }
   for (const td of fromDimensions) addTimeDimension(timeDimensions, td);
 

@@ -9,7 +9,12 @@ export const cubeOf = (member: string): string => member.slice(0, member.indexOf
 export const nameOf = (member: string): string => member.slice(member.indexOf('.') + 1);
 
 export const GRANULARITIES = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
+/** A built-in granularity. */
 export type Granularity = (typeof GRANULARITIES)[number];
+/** A built-in granularity or one of the time dimension's custom `granularities`. */
+export type GranularityName = string;
+
+export const isBuiltInGranularity = (name: string): name is Granularity => (GRANULARITIES as readonly string[]).includes(name);
 
 /** The length of one period of each granularity, as a PostgreSQL interval. */
 export const GRANULARITY_INTERVAL: Readonly<Record<Granularity, string>> = {
@@ -80,7 +85,8 @@ export type FilterNode = LeafFilter | GroupFilter;
 export interface TimeDimension {
   /** `Cube.member` */
   readonly dimension: string;
-  readonly granularity?: Granularity | undefined;
+  /** Built-in, or custom on that dimension (checked by validate). */
+  readonly granularity?: GranularityName | undefined;
   /** Absolute local timestamps `YYYY-MM-DDTHH:mm:ss.SSS` in the query timezone. */
   readonly dateRange?: readonly [string, string] | undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { EngineError } from '../errors/engine-error.js';
 import type { Model, SecurityContext } from '../schema/model.js';
-import type { Granularity, ValidatedQuery } from '../query/validated-query.js';
+import type { GranularityName, ValidatedQuery } from '../query/validated-query.js';
 import type { CompiledSql } from '../db/database.js';
 import type { Plan } from '../plan/join-tree.js';
 import { buildQueryPlan } from '../plan/build-query-plan.js';
@@ -19,7 +19,7 @@ export interface OutputColumn {
   readonly key: string;
   readonly member: string;
   readonly kind: 'measure' | 'dimension' | 'timeDimension';
-  readonly granularity?: Granularity | undefined;
+  readonly granularity?: GranularityName | undefined;
 }
 
 export interface CompiledQuery extends CompiledSql {

@@ -2,9 +2,10 @@
  * Renders model SQL snippets for one query: members, cube sources, joins and filters.
  * It owns the query's parameter list, so every value goes through one place.
  */
+import { DateTime } from 'luxon';
 import { EngineError } from '../errors/engine-error.js';
 import type { Cube, Dimension, Measure, Model, SecurityContext, SqlRenderContext, SqlTemplate } from '../schema/model.js';
-import { cubeOf, nameOf, type FilterNode, type Granularity, type LeafFilter, type ValidatedQuery } from '../query/validated-query.js';
+import { cubeOf, isBuiltInGranularity, nameOf, type FilterNode, type Granularity, type LeafFilter, type ValidatedQuery } from '../query/validated-query.js';
 import { localToUtc } from '../query/date-range.js';
 import { planForCubes, type Plan } from '../plan/join-tree.js';
 import { FILTER_SQL } from './filter-sql.js';
@@ -27,6 +28,13 @@ function primaryKeysOf(cube: Cube): readonly Dimension[] {
     primaryKeys.set(cube, keys);
   }
   return keys;
+}
+
+/** As Cube's moment.tz(origin, zone): an origin without an offset is local to the query timezone, one with an offset is converted to it. */
+function originInZone(origin: string, zone: string): string {
+  const iso = DateTime.fromISO(origin, { zone });
+  const parsed = iso.isValid ? iso : DateTime.fromSQL(origin, { zone });
+  return parsed.isValid ? parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS") : origin;
 }
 
 export class Renderer {
@@ -96,18 +104,21 @@ export class Renderer {
   granularitySql(cube: string, member: string, name: string): string {
     const local = this.dialect.toLocalTime(this.memberSql(cube, member, 'aggregate'), this.tz());
     const custom = this.cube(cube).dimensions.get(member)?.granularities?.get(name);
-    if (!custom) return this.dialect.dateTrunc(name as Granularity, local);
+    if (!custom) {
+      if (!isBuiltInGranularity(name)) throw new EngineError('ERR_QUERY_INVALID', `Granularity "${name}" does not exist in dimension ${cube}.${member}`);
+      return this.dialect.dateTrunc(name, local);
+    }
     const [count, unitWord = ''] = custom.interval.split(/\s+/);
     const unit = unitWord.replace(/s$/, '') as Granularity;
-    const offset = custom.offset === undefined ? undefined : `interval '${custom.offset}'`;
+    const offset = custom.offset === undefined ? undefined : this.dialect.intervalLiteral(custom.offset);
     if (count === '1' && custom.interval.split(/\s+/).length === 2 && custom.origin === undefined) {
       return offset ? `(${this.dialect.dateTrunc(unit, `${local} - ${offset}`)} + ${offset})` : this.dialect.dateTrunc(unit, local);
     }
     // Cube's default origin is the start of the current year in the query timezone (a week-only interval: that week's Monday).
     const yearStart = this.dialect.dateTrunc('year', this.dialect.toLocalTime('now()', this.tz()));
     const natural = /^\d+\s+weeks?$/.test(custom.interval) ? this.dialect.dateTrunc('week', yearStart) : yearStart;
-    const origin = custom.origin !== undefined ? this.dialect.timestampParam(this.params.add(custom.origin)) : offset ? `(${natural} + ${offset})` : natural;
-    const step = `interval '${custom.interval}'`;
+    const origin = custom.origin !== undefined ? this.dialect.timestampParam(this.params.add(originInZone(custom.origin, this.#query.timezone))) : offset ? `(${natural} + ${offset})` : natural;
+    const step = this.dialect.intervalLiteral(custom.interval);
     return `(${origin} + ${step} * floor(extract(epoch from (${local} - ${origin})) / extract(epoch from ${step})))`;
   }
 
@@ -282,10 +293,10 @@ export class Renderer {
     return parts.join('\n');
   }
 
-  timeExpr(member: string, granularity: Granularity | undefined): string {
-    const dim = this.memberSql(cubeOf(member), nameOf(member), 'aggregate');
-    const local = this.dialect.toLocalTime(dim, this.tz());
-    return granularity ? this.dialect.dateTrunc(granularity, local) : local;
+  /** A time dimension in the query timezone, at a built-in or custom granularity when one is given. */
+  timeExpr(member: string, granularity: string | undefined): string {
+    if (granularity) return this.granularitySql(cubeOf(member), nameOf(member), granularity);
+    return this.dialect.toLocalTime(this.memberSql(cubeOf(member), nameOf(member), 'aggregate'), this.tz());
   }
 
   leafSql(f: LeafFilter, columnOverride?: string): string {

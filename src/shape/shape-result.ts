@@ -3,7 +3,7 @@
  */
 import { DateTime } from 'luxon';
 import type { Model, Member } from '../schema/model.js';
-import { GRANULARITY_INTERVAL, type ValidatedQuery, type FilterNode } from '../query/validated-query.js';
+import { GRANULARITY_INTERVAL, isBuiltInGranularity, type ValidatedQuery, type FilterNode } from '../query/validated-query.js';
 import type { OutputColumn } from '../render/compile-query.js';
 import type { QueryResult } from '../db/database.js';
 
@@ -105,11 +105,22 @@ export function annotate(q: ValidatedQuery, model: Model): Annotation {
     const base = entry(m, model);
     timeDimensions[`${td.dimension}.${td.granularity}`] = {
       ...base,
-      granularity: { name: td.granularity, title: td.granularity.charAt(0).toUpperCase() + td.granularity.slice(1), interval: GRANULARITY_INTERVAL[td.granularity] },
+      granularity: granularityAnnotation(m, td.granularity),
     };
     timeDimensions[td.dimension] = base;
   }
   return { measures: pick(q.measures), dimensions: pick(q.dimensions), segments: pick(q.segments), timeDimensions };
+}
+
+/** Cube's granularity annotation: a built-in one by name, a custom one as the model defines it. */
+function granularityAnnotation(m: Member, name: string): Record<string, string> {
+  const custom = m.kind === 'dimension' ? m.granularities?.get(name) : undefined;
+  if (custom) {
+    const { title, interval, offset, origin } = custom;
+    return { name, title, interval, ...(offset !== undefined ? { offset } : {}), ...(origin !== undefined ? { origin } : {}) };
+  }
+  const interval = isBuiltInGranularity(name) ? GRANULARITY_INTERVAL[name] : name;
+  return { name, title: name.charAt(0).toUpperCase() + name.slice(1), interval };
 }
 
 function wireFilter(f: FilterNode): unknown {

@@ -6,6 +6,7 @@
  * so one value used twice keeps one number.
  */
 import type { CompiledSql } from '../../db/database.js';
+import { EngineError } from '../../errors/engine-error.js';
 import type { DimensionType } from '../../schema/model.js';
 import { GRANULARITY_INTERVAL, type Granularity } from '../../query/validated-query.js';
 
@@ -64,6 +65,8 @@ export interface Dialect {
   /** A bound parameter read as a timestamp without zone / as an interval. */
   readonly timestampParam: (placeholder: string) => string;
   readonly intervalParam: (placeholder: string) => string;
+  /** A model interval (`'2 weeks'`, `'-7 days'`, validated at load) as a literal; anything else is refused. */
+  readonly intervalLiteral: (interval: string) => string;
   /** One period of a granularity as an interval literal (granularities are a closed union). */
   readonly granularityInterval: (granularity: Granularity) => string;
   /** Period starts from `from` (truncated) to `to`, one `granularity` apart, as a FROM item with column "d". */
@@ -77,6 +80,15 @@ export interface Dialect {
 }
 
 
+const MODEL_INTERVAL = /^-?\d+\s+(second|minute|hour|day|week|month|quarter|year)s?(\s+-?\d+\s+(second|minute|hour|day|week|month|quarter|year)s?){0,7}$/;
+
+function intervalLiteral(interval: string): string {
+  const text = interval.trim();
+  // Model load already checks this; the literal is rendered only for text that still matches.
+  if (!MODEL_INTERVAL.test(text)) throw new EngineError('ERR_PLAN_UNSUPPORTED', 'A granularity interval is not of the form "2 weeks"');
+  return `interval '${text.replace(/\s+/g, ' ')}'`;
+}
+
 export const POSTGRES: Dialect = Object.freeze({
   quoteIdentifier,
   dateTrunc: (granularity: Granularity, expr: string) => `date_trunc('${granularity}', ${expr})`,
@@ -84,6 +96,7 @@ export const POSTGRES: Dialect = Object.freeze({
   localToInstant: (local: string, tz: string) => `(${local}) AT TIME ZONE ${tz}`,
   timestampParam: (p: string) => `${p}::timestamp`,
   intervalParam: (p: string) => `${p}::interval`,
+  intervalLiteral,
   granularityInterval: (granularity: Granularity) => `interval '${GRANULARITY_INTERVAL[granularity]}'`,
   periodSeries: (granularity: Granularity, from: string, to: string) =>
     `generate_series(date_trunc('${granularity}', ${from}), ${to}, interval '${GRANULARITY_INTERVAL[granularity]}') AS "d"`,

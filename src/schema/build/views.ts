@@ -168,7 +168,8 @@ export function buildView(state: BuildState, def: Definition, cubes: ReadonlyMap
         drillMembers: original.drillMembers,
       }));
     } else if (original.kind === 'dimension') {
-      dimensions.set(entry.viewName, Object.freeze({ kind: 'dimension', ...base, type: original.type, sql, primaryKey: false, subQuery: false }));
+      // As in Cube, a view's time dimension keeps its cube's custom granularities.
+      dimensions.set(entry.viewName, Object.freeze({ kind: 'dimension', ...base, type: original.type, sql, primaryKey: false, subQuery: false, granularities: original.granularities }));
     } else {
       segments.set(entry.viewName, Object.freeze({ kind: 'segment', ...base, sql }));
     }
