@@ -21,6 +21,8 @@ export interface PrepareMemoOptions {
 
 // Date filters and ranges may be relative ("last 7 days"), so their SQL values depend on the clock.
 const CLOCK_DEPENDENT = /date/i;
+// Dashboards repeat small queries; a huge one (thousands of filter values) would hold megabytes per entry.
+const MAX_QUERY_CHARS = 8192;
 
 export function createPrepareMemo<P extends object>(opts: PrepareMemoOptions): PrepareMemo<P> {
   const lru = new LRUCache<string, P>({ max: opts.maxEntries });
@@ -28,7 +30,7 @@ export function createPrepareMemo<P extends object>(opts: PrepareMemoOptions): P
     async prepare(query, auth, run) {
       if (!opts.enabled) return run(query);
       const text = typeof query === 'string' ? query : JSON.stringify(query);
-      if (text === undefined || CLOCK_DEPENDENT.test(text)) return run(query);
+      if (text === undefined || text.length > MAX_QUERY_CHARS || CLOCK_DEPENDENT.test(text)) return run(query);
       const key = JSON.stringify([text, auth.via, auth.securityContext, auth.rawContext]);
       const held = lru.get(key);
       if (held !== undefined) return held;
