@@ -32,7 +32,7 @@ beforeAll(async () => {
   // Statements with session settings really run under these roles (SET LOCAL ROLE), so they must exist.
   for (const role of ['tenant_reader', 'other_reader']) {
     await admin.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role}; END IF; END $$`);
-    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await admin.query(`GRANT USAGE ON SCHEMA tessera_demo TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA tessera_demo, public TO ${role}`);
     await admin.query(`GRANT ${role} TO CURRENT_USER`).catch(() => undefined);
   }
 });
