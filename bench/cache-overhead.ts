@@ -14,7 +14,7 @@ const CONCURRENCY = 20;
 const inner = createDatabase({ url: process.env.DATABASE_URL as string, poolMax: 10, statementTimeoutMs: 30_000, connectionTimeoutMs: 5000 }, pino({ level: 'silent' }));
 const cached = createCachedDatabase(inner, { model: await loadModel('schema'), memory: createMemoryStore({ maxBytes: 64 * 1024 * 1024 }) });
 const statement = (v: number): CompiledSql => ({
-  sql: 'SELECT count("orders".id) AS "orders__count" FROM (SELECT * FROM public.orders WHERE user_id = $1 AND tenant_id = $2) AS "orders" WHERE ("orders".amount > $3) LIMIT 10000',
+  sql: 'SELECT count("orders".id) AS "orders__count" FROM (SELECT * FROM tessera_demo.orders WHERE user_id = $1 AND tenant_id = $2) AS "orders" WHERE ("orders".amount > $3) LIMIT 10000',
   params: [42, 2, (v / 1000).toFixed(3)],
   cubes: ['Orders'],
 });

@@ -13,7 +13,7 @@ const QUERIES = {
   cheap: {
     repeat: 2000,
     text: `SELECT "orders".status AS "orders__status", count("orders".id) AS "orders__count"
-      FROM (SELECT * FROM public.orders WHERE user_id = $1 AND tenant_id = $2) AS "orders"
+      FROM (SELECT * FROM tessera_demo.orders WHERE user_id = $1 AND tenant_id = $2) AS "orders"
       WHERE ("orders".status = $3) GROUP BY 1 ORDER BY 2 DESC LIMIT 10000`,
     values: [42, 2, 'completed'],
   },
@@ -21,8 +21,8 @@ const QUERIES = {
     repeat: 20,
     text: `SELECT "users".city AS "users__city", date_trunc('month', "orders".created_at AT TIME ZONE 'UTC') AS "orders__created_at_month",
         sum("orders".amount) AS "orders__total_amount", count(DISTINCT "orders".user_id) AS "orders__unique_users"
-      FROM (SELECT * FROM public.orders WHERE tenant_id = ANY($1)) AS "orders"
-      LEFT JOIN (SELECT * FROM public.users WHERE tenant_id = ANY($1)) AS "users" ON "orders".user_id = "users".id
+      FROM (SELECT * FROM tessera_demo.orders WHERE tenant_id = ANY($1)) AS "orders"
+      LEFT JOIN (SELECT * FROM tessera_demo.users WHERE tenant_id = ANY($1)) AS "users" ON "orders".user_id = "users".id
       WHERE ("orders".status <> $2) GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 10000`,
     values: [[1, 2, 3, 4, 5], 'cancelled'],
   },

@@ -1,7 +1,7 @@
 // The Cube seed example, extended: every query sees only the caller's own orders (USER_CONTEXT.id)
 // within the caller's tenant (SECURITY_CONTEXT.tenant_id); both values are bound parameters.
 cube(`Orders`, {
-  sql: `SELECT * FROM public.orders WHERE ${USER_CONTEXT.id.filter('user_id')} AND ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}`,
+  sql: `SELECT * FROM tessera_demo.orders WHERE ${USER_CONTEXT.id.filter('user_id')} AND ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}`,
 
   joins: {
     Users: {

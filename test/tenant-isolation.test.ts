@@ -47,12 +47,12 @@ async function groundTruth(client: pg.Client, caller: Caller): Promise<Truth> {
   const userScope = caller.user === undefined ? 'tenant_id = $1' : 'tenant_id = $1 AND id = $2';
   const params = caller.user === undefined ? [caller.tenant] : [caller.tenant, caller.user];
   const q = async (sql: string) => (await client.query(sql, params)).rows as Record<string, string | number>[];
-  const byUser = await q(`SELECT user_id, count(*)::int AS n FROM public.orders WHERE ${scope} GROUP BY 1`);
-  const byYear = await q(`SELECT extract(year FROM created_at AT TIME ZONE 'UTC')::int AS y, count(*)::int AS n FROM public.orders WHERE ${scope} GROUP BY 1`);
-  const items = await q(`SELECT count(*)::int AS n FROM public.order_items oi JOIN public.orders o ON o.id = oi.order_id WHERE o.${scope.replaceAll(' user_id', ' o.user_id')}`);
-  const users = await q(`SELECT id, email, extract(year FROM created_at AT TIME ZONE 'UTC')::int AS y FROM public.users WHERE ${userScope}`);
-  const profiles = await q(`SELECT p.user_id FROM public.user_profiles p JOIN public.users u ON u.id = p.user_id WHERE u.${userScope.replace(' id =', ' u.id =')}`);
-  const tenant = (await client.query('SELECT name FROM public.tenants WHERE id = $1', [caller.tenant])).rows[0] as { name: string };
+  const byUser = await q(`SELECT user_id, count(*)::int AS n FROM tessera_demo.orders WHERE ${scope} GROUP BY 1`);
+  const byYear = await q(`SELECT extract(year FROM created_at AT TIME ZONE 'UTC')::int AS y, count(*)::int AS n FROM tessera_demo.orders WHERE ${scope} GROUP BY 1`);
+  const items = await q(`SELECT count(*)::int AS n FROM tessera_demo.order_items oi JOIN tessera_demo.orders o ON o.id = oi.order_id WHERE o.${scope.replaceAll(' user_id', ' o.user_id')}`);
+  const users = await q(`SELECT id, email, extract(year FROM created_at AT TIME ZONE 'UTC')::int AS y FROM tessera_demo.users WHERE ${userScope}`);
+  const profiles = await q(`SELECT p.user_id FROM tessera_demo.user_profiles p JOIN tessera_demo.users u ON u.id = p.user_id WHERE u.${userScope.replace(' id =', ' u.id =')}`);
+  const tenant = (await client.query('SELECT name FROM tessera_demo.tenants WHERE id = $1', [caller.tenant])).rows[0] as { name: string };
   const usersByYear = new Map<string, number>();
   for (const u of users) usersByYear.set(String(u.y), (usersByYear.get(String(u.y)) ?? 0) + 1);
   return {

@@ -140,7 +140,7 @@ export interface Config {
   readonly configFile: string | undefined;
   /** TESSERA_DATA_DIR (default `.tessera` in cwd): embedded PostgreSQL data and the demo's dev secret. */
   readonly dataDir?: string | undefined;
-  /** TESSERA_SEED=true: seed the demo dataset into DATABASE_URL at start-up (the embedded database is always seeded). */
+  /** TESSERA_SEED=true: seed the demo dataset (schema tessera_demo) into DATABASE_URL at start-up (the embedded database is always seeded). */
   readonly seedOnStart?: boolean | undefined;
   readonly database: DatabaseConfig;
   /** Always set by loadConfig; optional so hand-built configs (tests) may leave them out and get the defaults. */

@@ -1,6 +1,6 @@
 /**
- * Creates and fills the demo dataset (schema `public` by default) entirely server-side.
- * Every table it creates carries the comment DEMO_MARK, and it only ever drops marked tables.
+ * Creates and fills the demo dataset in its own schema (DEMO_SCHEMA by default) entirely server-side.
+ * The schema and every table it creates carry the comment DEMO_MARK, and it only ever drops marked tables.
  * Deterministic: every pseudo-random value is a hash of a row id. Idempotent:
  * a marker table records the seeded version; concurrent seeders serialise on
  * an advisory lock.
@@ -10,6 +10,9 @@ import type { Database } from './database.js';
 
 /** Bump when the dataset changes so existing databases are re-seeded. */
 export const DEMO_SEED_VERSION = 1;
+
+/** The schema the demo lives in by default, so the seed never writes into `public`. */
+export const DEMO_SCHEMA = 'tessera_demo';
 
 export const DEMO_COUNTS = { tenants: 5, users: 1000, products: 200, orders: 125_000 } as const;
 
@@ -40,18 +43,18 @@ export const DEMO_MARK = 'created by tessera seed';
 export interface SeedOptions {
   /** Drop and recreate the demo tables; only tables the seed marked as its own are ever dropped. */
   readonly force?: boolean;
-  /** Schema of the demo tables (default `public`); any other schema must be new or one the seed created. */
+  /** Schema of the demo tables (default DEMO_SCHEMA); it must be new or one the seed created (`public` is the only exception). */
   readonly schema?: string;
 }
 
 /**
  * Seeds the demo dataset unless the marker says it is already there.
- * Never drops, changes or writes into a table (or a schema other than `public`) it did not create:
+ * Never drops, changes or writes into a table (or a schema other than an explicit `public`) it did not create:
  * a same-named table without the seed's mark stops it, with or without `force`.
  */
 export async function seedDemo(target: SeedTarget, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = performance.now();
-  const schema = opts.schema ?? 'public';
+  const schema = opts.schema ?? DEMO_SCHEMA;
   const q = quoteIdent(schema);
   const seeded = await inTransaction(target, async (exec) => {
     await exec(`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`);

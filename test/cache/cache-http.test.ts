@@ -49,7 +49,7 @@ describe('the result cache over /load', () => {
   const byStatus = { measures: ['Orders.count'], dimensions: ['Orders.status'], order: { 'Orders.status': 'asc' } };
   const truth = async (user: number) =>
     (
-      await admin.query('SELECT status, count(*)::text AS n FROM public.orders WHERE user_id = $1 AND tenant_id = $2 GROUP BY 1 ORDER BY 1', [user, tenantOfUser(user)])
+      await admin.query('SELECT status, count(*)::text AS n FROM tessera_demo.orders WHERE user_id = $1 AND tenant_id = $2 GROUP BY 1 ORDER BY 1', [user, tenantOfUser(user)])
     ).rows.map((r: { status: string; n: string }) => ({ 'Orders.status': r.status, 'Orders.count': r.n }));
 
   it('says miss on the first request and hit on the same request again', async () => {

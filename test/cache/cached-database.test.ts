@@ -32,7 +32,7 @@ beforeAll(async () => {
   // Statements with session settings really run under these roles (SET LOCAL ROLE), so they must exist.
   for (const role of ['tenant_reader', 'other_reader']) {
     await admin.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role}; END IF; END $$`);
-    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await admin.query(`GRANT USAGE ON SCHEMA tessera_demo TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA tessera_demo, public TO ${role}`);
     await admin.query(`GRANT ${role} TO CURRENT_USER`).catch(() => undefined);
   }
 });
@@ -64,7 +64,7 @@ function cached(opts: { model?: Model; now?: () => number; memory?: MemoryStore;
 }
 
 const ordersOfTenant = (tenant: unknown, extra: Partial<CompiledSql> = {}): CompiledSql => ({
-  sql: 'SELECT count(*)::int AS n FROM public.orders WHERE tenant_id = $1::int',
+  sql: 'SELECT count(*)::int AS n FROM tessera_demo.orders WHERE tenant_id = $1::int',
   params: [tenant],
   cubes: ['Orders'],
   ...extra,
@@ -82,7 +82,7 @@ describe('the result cache in front of the database', () => {
     const second = await db.query(ordersOfTenant(2));
     expect(ranSince(m)).toBe(1);
     expect(second.rows).toEqual(first.rows);
-    const truth = await admin.query('SELECT count(*)::int AS n FROM public.orders WHERE tenant_id = 2');
+    const truth = await admin.query('SELECT count(*)::int AS n FROM tessera_demo.orders WHERE tenant_id = 2');
     expect(second.rows).toEqual(truth.rows);
     expect(db.stats()).toMatchObject({ hits: 1, misses: 1, coalesced: 0 });
   });
@@ -103,7 +103,7 @@ describe('the result cache in front of the database', () => {
     const two = await db.query(ordersOfTenant(2));
     const three = await db.query(ordersOfTenant(3));
     expect(ranSince(m)).toBe(2);
-    const truth = await admin.query('SELECT tenant_id, count(*)::int AS n FROM public.orders WHERE tenant_id IN (2, 3) GROUP BY 1 ORDER BY 1');
+    const truth = await admin.query('SELECT tenant_id, count(*)::int AS n FROM tessera_demo.orders WHERE tenant_id IN (2, 3) GROUP BY 1 ORDER BY 1');
     expect([two.rows[0]?.n, three.rows[0]?.n]).toEqual(truth.rows.map((r: { n: number }) => r.n));
   });
 

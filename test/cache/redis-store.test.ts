@@ -15,7 +15,7 @@ import { DEMO_SCHEMA_PATH } from '../support/test-app.js';
 import { countingDatabase, type CountingDatabase } from './support/counting-database.js';
 
 const PREFIX = `tessera-test:i14:${randomUUID()}:`;
-const statement: CompiledSql = { sql: 'SELECT count(*)::int AS n FROM public.orders WHERE tenant_id = $1::int', params: [3], cubes: ['Orders'] };
+const statement: CompiledSql = { sql: 'SELECT count(*)::int AS n FROM tessera_demo.orders WHERE tenant_id = $1::int', params: [3], cubes: ['Orders'] };
 
 let model: Model;
 let inner: CountingDatabase;

@@ -57,7 +57,7 @@ describe('tessera serve', () => {
 
   it('listens on --port and --host and serves the --model folder', async () => {
     const model = emptyDir();
-    writeFileSync(path.join(model, 'only.js'), "cube('OnlyOrders', { sql_table: 'public.orders', measures: { count: { type: 'count' } } });");
+    writeFileSync(path.join(model, 'only.js'), "cube('OnlyOrders', { sql_table: 'tessera_demo.orders', measures: { count: { type: 'count' } } });");
     const port = await freePort();
     const run = runTessera(['serve', '--port', String(port), '--host', '127.0.0.1', '--model', model], base, emptyDir());
     try {

@@ -84,7 +84,7 @@ describe('tessera serve as a process', () => {
       const body = (await res.json()) as { data: { 'Orders.count': string }[] };
       const client = new pg.Client({ connectionString: testDatabaseUrl() });
       await client.connect();
-      const { rows } = await client.query("select count(*)::text as n from public.orders where user_id = 42 and tenant_id = 2");
+      const { rows } = await client.query("select count(*)::text as n from tessera_demo.orders where user_id = 42 and tenant_id = 2");
       await client.end();
       expect(body.data).toEqual([{ 'Orders.count': rows[0].n }]);
       tessera.child.kill('SIGTERM');

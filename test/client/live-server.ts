@@ -49,7 +49,7 @@ export async function ordersByMonth(databaseUrl: string, userId: number, year: n
       `SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS month,
               count(*)::text AS count,
               sum(amount)::text AS amount
-         FROM public.orders
+         FROM tessera_demo.orders
         WHERE user_id = $1
           AND created_at >= make_timestamptz($2, 1, 1, 0, 0, 0, 'UTC')
           AND created_at < make_timestamptz($2 + 1, 1, 1, 0, 0, 0, 'UTC')

@@ -19,7 +19,7 @@ describe('compileQuery', () => {
   it('binds the security context of the seed example as $1', () => {
     const c = compile({ measures: ['Orders.count'] }, { id: 42 });
     expect(c.sql).toBe(
-      'SELECT\n  count("orders".id) AS "orders__count"\nFROM (SELECT * FROM public.orders WHERE user_id = $1) AS "orders"\nLIMIT 10000',
+      'SELECT\n  count("orders".id) AS "orders__count"\nFROM (SELECT * FROM tessera_demo.orders WHERE user_id = $1) AS "orders"\nLIMIT 10000',
     );
     expect(c.params).toEqual([42]);
   });
@@ -39,7 +39,7 @@ describe('compileQuery', () => {
         'SELECT',
         '  "orders".status AS "orders__status",',
         '  count("orders".id) AS "orders__count"',
-        'FROM (SELECT * FROM public.orders WHERE user_id = $1) AS "orders"',
+        'FROM (SELECT * FROM tessera_demo.orders WHERE user_id = $1) AS "orders"',
         'GROUP BY 1',
         'ORDER BY 2 DESC',
         'LIMIT 10000',
@@ -59,7 +59,7 @@ describe('compileQuery', () => {
         'SELECT',
         `  date_trunc('month', ("orders".created_at)::timestamptz AT TIME ZONE $1) AS "orders__created_at_month",`,
         '  sum("orders".amount) AS "orders__total_amount"',
-        'FROM (SELECT * FROM public.orders WHERE 1 = 1) AS "orders"',
+        'FROM (SELECT * FROM tessera_demo.orders WHERE 1 = 1) AS "orders"',
         'WHERE (("orders".created_at >= $2::timestamptz AND "orders".created_at <= $3::timestamptz))',
         'GROUP BY 1',
         'ORDER BY 1 ASC',
@@ -98,15 +98,15 @@ describe('compileQuery', () => {
 
   it('joins belongsTo cubes with a LEFT JOIN and keeps both cubes\' context filters', () => {
     const c = compile({ measures: ['Orders.count'], dimensions: ['Users.city'] }, { id: 42, tenant_id: 3 });
-    expect(c.sql).toContain('FROM (SELECT * FROM public.orders WHERE user_id = $1) AS "orders"');
-    expect(c.sql).toContain('LEFT JOIN (SELECT * FROM public.users WHERE tenant_id = $2) AS "users" ON "orders".user_id = "users".id');
+    expect(c.sql).toContain('FROM (SELECT * FROM tessera_demo.orders WHERE user_id = $1) AS "orders"');
+    expect(c.sql).toContain('LEFT JOIN (SELECT * FROM tessera_demo.users WHERE tenant_id = $2) AS "users" ON "orders".user_id = "users".id');
     expect(c.params).toEqual([42, 3]);
   });
 
   it('aggregates a multiplied cube\'s sum over distinct primary keys', () => {
     const c = compile({ measures: ['Orders.totalAmount', 'Items.quantity'], dimensions: ['Orders.status'] });
     expect(c.sql).toContain('SELECT DISTINCT "orders".status AS "orders__status", "orders".id AS "__pk"');
-    expect(c.sql).toContain('LEFT JOIN (SELECT * FROM public.orders WHERE 1 = 1) AS "orders" ON "keys"."__pk" = "orders".id');
+    expect(c.sql).toContain('LEFT JOIN (SELECT * FROM tessera_demo.orders WHERE 1 = 1) AS "orders" ON "keys"."__pk" = "orders".id');
     expect(c.sql).toContain(`ON COALESCE("q_0"."orders__status", '') = COALESCE("q_1"."orders__status", '') AND ("q_0"."orders__status" IS NULL) = ("q_1"."orders__status" IS NULL)`);
   });
 

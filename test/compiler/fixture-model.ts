@@ -47,7 +47,7 @@ export const contextFilter = (key: string, column: string): SqlTemplate => (ctx)
 
 export function fixtureModel(): Model {
   const orders = cube('Orders', {
-    source: { kind: 'sql', sql: (ctx) => `SELECT * FROM public.orders WHERE ${contextFilter('id', 'user_id')(ctx)}` },
+    source: { kind: 'sql', sql: (ctx) => `SELECT * FROM tessera_demo.orders WHERE ${contextFilter('id', 'user_id')(ctx)}` },
     measures: [
       measure('Orders', 'count', { type: 'count' }),
       measure('Orders', 'totalAmount', { type: 'sum', sql: colOf('Orders', 'amount') }),
@@ -68,7 +68,7 @@ export function fixtureModel(): Model {
   });
   (orders.dimensions as Map<string, Dimension>).set('userId', dimension('Orders', 'userId', { type: 'number', sql: colOf('Orders', 'user_id') }));
   const users = cube('Users', {
-    source: { kind: 'sql', sql: (ctx) => `SELECT * FROM public.users WHERE ${contextFilter('tenant_id', 'tenant_id')(ctx)}` },
+    source: { kind: 'sql', sql: (ctx) => `SELECT * FROM tessera_demo.users WHERE ${contextFilter('tenant_id', 'tenant_id')(ctx)}` },
     measures: [measure('Users', 'count', { type: 'count' })],
     dimensions: [
       dimension('Users', 'id', { type: 'number', sql: colOf('Users', 'id'), primaryKey: true }),
@@ -76,7 +76,7 @@ export function fixtureModel(): Model {
     ],
   });
   const items = cube('Items', {
-    source: { kind: 'table', sql: () => 'public.order_items' },
+    source: { kind: 'table', sql: () => 'tessera_demo.order_items' },
     measures: [measure('Items', 'quantity', { type: 'sum', sql: colOf('Items', 'quantity') })],
     dimensions: [dimension('Items', 'id', { type: 'number', sql: colOf('Items', 'id'), primaryKey: true })],
   });

@@ -73,12 +73,12 @@ function cond(column: string, ids: IdSet | undefined): string {
 export function scopeCte(scope: Scope): string {
   const { user, tenant } = scope;
   return `WITH
-  orders AS NOT MATERIALIZED (SELECT * FROM public.orders WHERE ${cond('user_id', user)} AND ${cond('tenant_id', tenant)}),
-  order_items AS NOT MATERIALIZED (SELECT i.* FROM public.order_items i JOIN public.orders po ON po.id = i.order_id WHERE ${cond('po.user_id', user)} AND ${cond('po.tenant_id', tenant)}),
-  users AS NOT MATERIALIZED (SELECT * FROM public.users WHERE ${cond('id', user)} AND ${cond('tenant_id', tenant)}),
-  user_profiles AS NOT MATERIALIZED (SELECT pp.* FROM public.user_profiles pp JOIN public.users pu ON pu.id = pp.user_id WHERE ${cond('pu.id', user)} AND ${cond('pu.tenant_id', tenant)}),
-  tenants AS NOT MATERIALIZED (SELECT * FROM public.tenants WHERE ${cond('id', tenant)}),
-  products AS NOT MATERIALIZED (SELECT * FROM public.products)
+  orders AS NOT MATERIALIZED (SELECT * FROM tessera_demo.orders WHERE ${cond('user_id', user)} AND ${cond('tenant_id', tenant)}),
+  order_items AS NOT MATERIALIZED (SELECT i.* FROM tessera_demo.order_items i JOIN tessera_demo.orders po ON po.id = i.order_id WHERE ${cond('po.user_id', user)} AND ${cond('po.tenant_id', tenant)}),
+  users AS NOT MATERIALIZED (SELECT * FROM tessera_demo.users WHERE ${cond('id', user)} AND ${cond('tenant_id', tenant)}),
+  user_profiles AS NOT MATERIALIZED (SELECT pp.* FROM tessera_demo.user_profiles pp JOIN tessera_demo.users pu ON pu.id = pp.user_id WHERE ${cond('pu.id', user)} AND ${cond('pu.tenant_id', tenant)}),
+  tenants AS NOT MATERIALIZED (SELECT * FROM tessera_demo.tenants WHERE ${cond('id', tenant)}),
+  products AS NOT MATERIALIZED (SELECT * FROM tessera_demo.products)
 `;
 }
 

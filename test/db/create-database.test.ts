@@ -41,8 +41,8 @@ describe('createDatabase', () => {
   });
 
   it('binds parameters as values, never as SQL', async () => {
-    const hostile = "'; drop table public.orders; --";
-    const { rows } = await db.query({ sql: 'select $1::text as v, (select count(*) from public.orders) > 0 as intact', params: [hostile] });
+    const hostile = "'; drop table tessera_demo.orders; --";
+    const { rows } = await db.query({ sql: 'select $1::text as v, (select count(*) from tessera_demo.orders) > 0 as intact', params: [hostile] });
     expect(rows[0]).toEqual({ v: hostile, intact: true });
   });
 

@@ -34,8 +34,8 @@ async function queryOne(url: string, sql: string): Promise<Record<string, unknow
 }
 
 const FINGERPRINT = `select md5(string_agg(concat_ws('|', id, user_id, tenant_id, product_id, status, amount, quantity, created_at, shipped_at, notes), ',' order by id)) as orders,
-  (select md5(string_agg(concat_ws('|', id, order_id, product_id, quantity, price), ',' order by id)) from public.order_items) as items
-  from public.orders`;
+  (select md5(string_agg(concat_ws('|', id, order_id, product_id, quantity, price), ',' order by id)) from tessera_demo.order_items) as items
+  from tessera_demo.orders`;
 
 describe('seedDemo', () => {
   let scratch: { url: string; drop(): Promise<void> };
@@ -51,11 +51,11 @@ describe('seedDemo', () => {
   it('creates the demo tables with the documented sizes', async () => {
     expect(first.seeded).toBe(true);
     const counts = await queryOne(scratch.url, `select
-      (select count(*) from public.tenants)::int as tenants, (select count(*) from public.users)::int as users,
-      (select count(*) from public.products)::int as products, (select count(*) from public.orders)::int as orders,
-      (select count(*) from public.user_profiles)::int as profiles,
-      (select count(*) from public.order_items)::int as items,
-      (select count(*) from (select order_id, count(*) c from public.order_items group by 1) x where c between 1 and 4)::int as orders_with_items`);
+      (select count(*) from tessera_demo.tenants)::int as tenants, (select count(*) from tessera_demo.users)::int as users,
+      (select count(*) from tessera_demo.products)::int as products, (select count(*) from tessera_demo.orders)::int as orders,
+      (select count(*) from tessera_demo.user_profiles)::int as profiles,
+      (select count(*) from tessera_demo.order_items)::int as items,
+      (select count(*) from (select order_id, count(*) c from tessera_demo.order_items group by 1) x where c between 1 and 4)::int as orders_with_items`);
     expect(counts).toMatchObject({ tenants: 5, users: 1000, products: 200, orders: DEMO_COUNTS.orders, orders_with_items: DEMO_COUNTS.orders });
     expect(counts.orders as number).toBeGreaterThanOrEqual(120_000);
     expect(counts.profiles as number).toBeGreaterThan(700);
@@ -64,9 +64,9 @@ describe('seedDemo', () => {
 
   it("keeps every user in tenant ((id - 1) % 5) + 1 and every order in its user's tenant", async () => {
     const row = await queryOne(scratch.url, `select
-      (select count(*) from public.users where tenant_id <> ((id - 1) % 5) + 1)::int as bad_users,
-      (select count(*) from public.orders o join public.users u on u.id = o.user_id where o.tenant_id <> u.tenant_id)::int as bad_orders,
-      (select count(*) from public.orders where user_id = 42)::int as user_42_orders`);
+      (select count(*) from tessera_demo.users where tenant_id <> ((id - 1) % 5) + 1)::int as bad_users,
+      (select count(*) from tessera_demo.orders o join tessera_demo.users u on u.id = o.user_id where o.tenant_id <> u.tenant_id)::int as bad_orders,
+      (select count(*) from tessera_demo.orders where user_id = 42)::int as user_42_orders`);
     expect(row).toMatchObject({ bad_users: 0, bad_orders: 0 });
     expect(row.user_42_orders as number).toBeGreaterThan(0);
   });
@@ -74,7 +74,7 @@ describe('seedDemo', () => {
   it('spans 2023-01-01 to 2025-12-31 UTC, with orders close to midnight', async () => {
     const row = await queryOne(scratch.url, `select min(created_at) >= '2023-01-01T00:00:00Z' as starts, max(created_at) < '2026-01-01T00:00:00Z' as ends,
       count(*) filter (where created_at::time >= '23:30' ) > 1000 as late, count(*) filter (where created_at::time < '00:30') > 1000 as early,
-      count(distinct status) as statuses from public.orders`);
+      count(distinct status) as statuses from tessera_demo.orders`);
     expect(row).toEqual({ starts: true, ends: true, late: true, early: true, statuses: '4' });
   });
 
@@ -83,12 +83,12 @@ describe('seedDemo', () => {
       count(*) filter (where shipped_at is null and status in ('completed','shipped'))::int as missing,
       count(*) filter (where shipped_at is not null and status in ('processing','cancelled'))::int as unexpected,
       count(*) filter (where notes is null) > 0 as null_notes, count(*) filter (where notes = '') > 0 as empty_notes
-      from public.orders`);
+      from tessera_demo.orders`);
     expect(row).toEqual({ missing: 0, unexpected: 0, null_notes: true, empty_notes: true });
   });
 
   it('includes names with %, _, backslash and quotes', async () => {
-    const row = await queryOne(scratch.url, `select array_agg(name order by id) as names from public.products where id <= 6`);
+    const row = await queryOne(scratch.url, `select array_agg(name order by id) as names from tessera_demo.products where id <= 6`);
     expect(row.names).toEqual(['50% Off_Bundle', 'Back\\Slash Kit', "O'Reilly Book", '"Quoted" Widget', '100%_Pure Cotton', 'under_score item']);
   });
 
@@ -100,29 +100,56 @@ describe('seedDemo', () => {
   });
 
   it('serialises concurrent seeders so exactly one seeds', async () => {
-    await queryOne(scratch.url, 'drop table public.order_items, public.orders, public.user_profiles, public.products, public.users, public.tenants, public.tessera_demo_seed');
+    await queryOne(scratch.url, 'drop table tessera_demo.order_items, tessera_demo.orders, tessera_demo.user_profiles, tessera_demo.products, tessera_demo.users, tessera_demo.tenants, tessera_demo.tessera_demo_seed');
     const results = await Promise.all([seedDemo(scratch.url), seedDemo(scratch.url)]);
     expect(results.map((r) => r.seeded).sort()).toEqual([false, true]);
   });
 });
 
 describe('seedDemo on a database with its own tables', () => {
-  it('refuses to overwrite an orders table it did not create', async () => {
+  it('seeds into its own schema tessera_demo by default and writes nothing into public', async () => {
     const scratch = await withScratchDatabase();
     try {
       await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
-      await expect(seedDemo(scratch.url)).rejects.toBeInstanceOf(SeedRefusedError);
+      expect((await seedDemo(scratch.url)).seeded).toBe(true);
+      expect(await queryOne(scratch.url, 'select count(*)::int as n from tessera_demo.orders')).toEqual({ n: DEMO_COUNTS.orders });
+      expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });
+      expect(await queryOne(scratch.url, `select array_agg(c.relname::text order by c.relname) as names from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'`)).toEqual({ names: ['orders', 'orders_pkey'] });
+      expect(await queryOne(scratch.url, "select obj_description('tessera_demo'::regnamespace, 'pg_namespace') as mark")).toEqual({ mark: DEMO_MARK });
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('refuses a schema named tessera_demo that it did not create, and leaves it as it was', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await queryOne(scratch.url, "create schema tessera_demo; create table tessera_demo.orders (id int primary key, secret text); insert into tessera_demo.orders values (1, 'keep me')");
+      await expect(seedDemo(scratch.url, { force: true })).rejects.toThrow(/tessera_demo exists and was not created by tessera seed/);
+      expect(await queryOne(scratch.url, 'select secret from tessera_demo.orders')).toEqual({ secret: 'keep me' });
+      expect(await queryOne(scratch.url, "select count(*)::int as n from pg_tables where schemaname in ('tessera_demo', 'public')")).toEqual({ n: 1 });
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('asked for public, refuses to overwrite an orders table it did not create', async () => {
+    const scratch = await withScratchDatabase();
+    try {
+      await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
+      await expect(seedDemo(scratch.url, { schema: 'public' })).rejects.toBeInstanceOf(SeedRefusedError);
       expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });
     } finally {
       await scratch.drop();
     }
   });
 
-  it('refuses with --force too, and leaves the user table and everything else as it was', async () => {
+  it('asked for public, refuses with --force too, and leaves the user table and everything else as it was', async () => {
     const scratch = await withScratchDatabase();
     try {
       await queryOne(scratch.url, "create table public.orders (id int primary key, secret text); insert into public.orders values (1, 'keep me')");
-      const error = await seedDemo(scratch.url, { force: true }).catch((e: unknown) => e);
+      const error = await seedDemo(scratch.url, { schema: 'public', force: true }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SeedRefusedError);
       expect((error as Error).message).toContain('public.orders');
       expect(await queryOne(scratch.url, 'select secret from public.orders')).toEqual({ secret: 'keep me' });

@@ -26,7 +26,7 @@ type Filter = Record<string, unknown>;
 interface Case {
   readonly name: string;
   readonly filters: readonly Filter[];
-  /** Condition on public.orders, added to `tenant_id = 2`. */
+  /** Condition on tessera_demo.orders, added to `tenant_id = 2`. */
   readonly where: string;
   readonly timezone?: string;
   readonly having?: string;
@@ -118,7 +118,7 @@ async function viaTessera(c: Case): Promise<string[]> {
 async function viaSql(c: Case): Promise<string[]> {
   const having = c.having ? ` HAVING ${c.having}` : '';
   const { rows } = await db.query<{ status: string; n: string; total: string }>(
-    `SELECT status, count(*)::text AS n, sum(amount)::text AS total FROM public.orders WHERE tenant_id = $1 AND (${c.where}) GROUP BY status${having}`,
+    `SELECT status, count(*)::text AS n, sum(amount)::text AS total FROM tessera_demo.orders WHERE tenant_id = $1 AND (${c.where}) GROUP BY status${having}`,
     [TENANT],
   );
   return rows.map((r) => `${r.status}|${r.n}|${r.total}`).sort();

@@ -29,7 +29,7 @@ async function expected(granularity: string, zone: string, range?: [string, stri
   // timezone and granularity come from the fixed lists above, never from a request.
   const { rows } = await db.query<{ bucket: string; n: string }>(
     `SELECT to_char(date_trunc('${granularity}', created_at AT TIME ZONE '${zone}'), 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS bucket, count(*)::text AS n
-       FROM public.orders WHERE user_id = $1${where} GROUP BY 1 ORDER BY 1`,
+       FROM tessera_demo.orders WHERE user_id = $1${where} GROUP BY 1 ORDER BY 1`,
     range ? [USER, range[0], zone, range[1]] : [USER],
   );
   return rows.map((r) => `${r.bucket}|${r.n}`);
@@ -88,7 +88,7 @@ describe('time dimensions', () => {
     const res = await request(t.app).post('/cubejs-api/v1/load').set('Authorization', token).send({ query });
     expect(res.status).toBe(200);
     const { rows } = await db.query<{ v: string }>(
-      `SELECT DISTINCT to_char(created_at AT TIME ZONE 'Asia/Kolkata', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS v FROM public.orders WHERE user_id = $1 ORDER BY 1 LIMIT 3`,
+      `SELECT DISTINCT to_char(created_at AT TIME ZONE 'Asia/Kolkata', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS v FROM tessera_demo.orders WHERE user_id = $1 ORDER BY 1 LIMIT 3`,
       [USER],
     );
     expect((res.body.data as Record<string, string>[]).map((r) => r['Orders.createdAt'])).toEqual(rows.map((r) => r.v));

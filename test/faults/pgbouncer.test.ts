@@ -178,7 +178,7 @@ describe.skipIf(!binary)('behind PgBouncer in transaction pooling mode', () => {
       }));
       for (const { user, statuses, res } of answers) {
         expect(res.status).toBe(200);
-        const { rows } = await direct.query('select count(*)::text as n from public.orders where user_id = $1 and tenant_id = $2 and status = any($3)', [user, tenantOfUser(user), statuses]);
+        const { rows } = await direct.query('select count(*)::text as n from tessera_demo.orders where user_id = $1 and tenant_id = $2 and status = any($3)', [user, tenantOfUser(user), statuses]);
         expect(res.body.data).toEqual([{ 'Orders.count': rows[0].n }]);
       }
     });

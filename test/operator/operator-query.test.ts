@@ -40,7 +40,7 @@ describe('querying with API keys', () => {
     const viaHeader = await load(op).set('X-API-Key', key);
     expect(viaHeader.status).toBe(200);
     expect(viaHeader.body.data).toEqual([{ 'Orders.tenantId': 3, 'Orders.count': expect.any(String) }]);
-    const expected = await op.deps.db.knex('orders').withSchema('public').where({ tenant_id: 3 }).count<{ count: string }[]>({ count: '*' });
+    const expected = await op.deps.db.knex('orders').withSchema('tessera_demo').where({ tenant_id: 3 }).count<{ count: string }[]>({ count: '*' });
     expect(viaHeader.body.data[0]['Orders.count']).toBe(expected[0]!.count);
 
     const viaBearer = await load(op).set('Authorization', `Bearer ${key}`);

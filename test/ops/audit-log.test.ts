@@ -55,7 +55,7 @@ describe('TESSERA_AUDIT=file:<path>', () => {
     expect(meta.status).toBe(200);
     const records = await flushedRecords(env.app, file, ['audit-allowed-1', 'audit-denied-1', 'audit-denied-2', 'audit-meta-1']);
     const { rows } = await env.db.query(
-      `select count(distinct o.status)::int as n from public.orders o join public.users u on u.id = o.user_id
+      `select count(distinct o.status)::int as n from tessera_demo.orders o join tessera_demo.users u on u.id = o.user_id
         where o.user_id = 42 and o.tenant_id = 2 and u.city = 'Paris'`,
     );
     expect(byId(records, 'audit-allowed-1')).toMatchObject({

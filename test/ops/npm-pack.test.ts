@@ -42,7 +42,7 @@ describe('npm pack', () => {
       expect(res.status).toBe(200);
       const client = new pg.Client({ connectionString: testDatabaseUrl() });
       await client.connect();
-      const { rows } = await client.query('select count(*)::text as n from public.orders where user_id = 42 and tenant_id = 2');
+      const { rows } = await client.query('select count(*)::text as n from tessera_demo.orders where user_id = 42 and tenant_id = 2');
       await client.end();
       expect(((await res.json()) as { data: unknown[] }).data).toEqual([{ 'Orders.count': rows[0].n }]);
     } finally {

@@ -32,13 +32,13 @@ beforeAll(async () => {
   await client.connect();
   try {
     const count = async (sql: string) => Number((await client.query(sql)).rows[0].n);
-    truth.allOrders = await count('SELECT count(*) AS n FROM public.orders');
-    truth.tenant2Orders = await count('SELECT count(*) AS n FROM public.orders WHERE tenant_id = 2');
-    truth.tenant2OrUser43Orders = await count('SELECT count(*) AS n FROM public.orders WHERE tenant_id = 2 OR user_id = 43');
-    truth.tenant2Completed = await count(`SELECT count(*) AS n FROM public.orders WHERE tenant_id = 2 AND status = 'completed'`);
-    truth.tenant2Users = await count('SELECT count(*) AS n FROM public.users WHERE tenant_id = 2');
-    truth.products = await count('SELECT count(*) AS n FROM public.products');
-    truth.tenants = await count('SELECT count(*) AS n FROM public.tenants');
+    truth.allOrders = await count('SELECT count(*) AS n FROM tessera_demo.orders');
+    truth.tenant2Orders = await count('SELECT count(*) AS n FROM tessera_demo.orders WHERE tenant_id = 2');
+    truth.tenant2OrUser43Orders = await count('SELECT count(*) AS n FROM tessera_demo.orders WHERE tenant_id = 2 OR user_id = 43');
+    truth.tenant2Completed = await count(`SELECT count(*) AS n FROM tessera_demo.orders WHERE tenant_id = 2 AND status = 'completed'`);
+    truth.tenant2Users = await count('SELECT count(*) AS n FROM tessera_demo.users WHERE tenant_id = 2');
+    truth.products = await count('SELECT count(*) AS n FROM tessera_demo.products');
+    truth.tenants = await count('SELECT count(*) AS n FROM tessera_demo.tenants');
   } finally {
     await client.end();
   }

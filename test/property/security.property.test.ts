@@ -396,13 +396,13 @@ function ctxCond(column: string, v: unknown, p: Params): string {
 /** The rows of the demo tables the context may see, one CTE per table the query needs. */
 function scoped(c: Ctx, tables: ReadonlySet<string>, p: Params): string {
   const parts: string[] = [];
-  if (tables.has('orders')) parts.push(`orders AS NOT MATERIALIZED (SELECT * FROM public.orders WHERE ${ctxCond('user_id', c.user, p)} AND ${ctxCond('tenant_id', c.tenant, p)})`);
-  if (tables.has('users')) parts.push(`users AS NOT MATERIALIZED (SELECT * FROM public.users WHERE ${ctxCond('tenant_id', c.tenant, p)} AND ${ctxCond('id', c.user, p)})`);
-  if (tables.has('tenants')) parts.push(`tenants AS NOT MATERIALIZED (SELECT * FROM public.tenants WHERE ${ctxCond('id', c.tenant, p)})`);
+  if (tables.has('orders')) parts.push(`orders AS NOT MATERIALIZED (SELECT * FROM tessera_demo.orders WHERE ${ctxCond('user_id', c.user, p)} AND ${ctxCond('tenant_id', c.tenant, p)})`);
+  if (tables.has('users')) parts.push(`users AS NOT MATERIALIZED (SELECT * FROM tessera_demo.users WHERE ${ctxCond('tenant_id', c.tenant, p)} AND ${ctxCond('id', c.user, p)})`);
+  if (tables.has('tenants')) parts.push(`tenants AS NOT MATERIALIZED (SELECT * FROM tessera_demo.tenants WHERE ${ctxCond('id', c.tenant, p)})`);
   if (tables.has('user_profiles')) {
-    parts.push(`user_profiles AS NOT MATERIALIZED (SELECT pp.* FROM public.user_profiles pp JOIN public.users pu ON pu.id = pp.user_id WHERE ${ctxCond('pu.tenant_id', c.tenant, p)} AND ${ctxCond('pp.user_id', c.user, p)})`);
+    parts.push(`user_profiles AS NOT MATERIALIZED (SELECT pp.* FROM tessera_demo.user_profiles pp JOIN tessera_demo.users pu ON pu.id = pp.user_id WHERE ${ctxCond('pu.tenant_id', c.tenant, p)} AND ${ctxCond('pp.user_id', c.user, p)})`);
   }
-  if (tables.has('products')) parts.push(`products AS NOT MATERIALIZED (SELECT * FROM public.products)`);
+  if (tables.has('products')) parts.push(`products AS NOT MATERIALIZED (SELECT * FROM tessera_demo.products)`);
   return `WITH ${parts.join(',\n')}\n`;
 }
 
@@ -461,7 +461,7 @@ interface Allowed {
 /** What the context may see at all, independent of any query. */
 async function allowedFor(db: pg.Client, c: Ctx): Promise<Allowed> {
   const p = new Params();
-  const sql = `SELECT u.id, u.email, t.id AS tenant_id, t.name AS tenant_name FROM public.users u JOIN public.tenants t ON t.id = u.tenant_id
+  const sql = `SELECT u.id, u.email, t.id AS tenant_id, t.name AS tenant_name FROM tessera_demo.users u JOIN tessera_demo.tenants t ON t.id = u.tenant_id
                WHERE ${ctxCond('u.id', c.user, p)} AND ${ctxCond('u.tenant_id', c.tenant, p)}`;
   const { rows } = await db.query<{ id: number; email: string; tenant_id: number; tenant_name: string }>(sql, p.values);
   return {

@@ -237,8 +237,8 @@ cube('DraftOrders', {
   it('the demo model draft covers every demo table and writes the tenant and user equalities of Orders', async () => {
     const draft = rlsSqlDraft(await loadModel(path.join(REPO_ROOT, 'schema')), { role: 'tessera_query' });
     for (const table of ['orders', 'users', 'products', 'tenants']) {
-      expect(draft).toContain(`ALTER TABLE "public"."${table}" ENABLE ROW LEVEL SECURITY;`);
+      expect(draft).toContain(`ALTER TABLE "tessera_demo"."${table}" ENABLE ROW LEVEL SECURITY;`);
     }
-    expect(draft).toMatch(/ON "public"."orders" FOR SELECT TO "tessera_query"\n\s+USING \("user_id" = .*'id'\)\n\s+AND "tenant_id" = .*'tenant_id'\)\);/);
+    expect(draft).toMatch(/ON "tessera_demo"."orders" FOR SELECT TO "tessera_query"\n\s+USING \("user_id" = .*'id'\)\n\s+AND "tenant_id" = .*'tenant_id'\)\);/);
   });
 });

@@ -31,7 +31,7 @@ const FILTER = 'SELECT * FROM t WHERE ${SECURITY_CONTEXT.tenant_id.filter(\'tena
 describe('the Cube seed example', () => {
   it('renders USER_CONTEXT.id.filter as a bound parameter with the user id', () => {
     const seed = `cube(\`Orders\`, {
-  sql: \`SELECT * FROM public.orders WHERE \${USER_CONTEXT.id.filter('user_id')}\`,
+  sql: \`SELECT * FROM tessera_demo.orders WHERE \${USER_CONTEXT.id.filter('user_id')}\`,
 
   measures: {
     count: {
@@ -41,7 +41,7 @@ describe('the Cube seed example', () => {
 });`;
     const model = loadModelFromSources([{ fileName: 'schema/Orders.js', content: seed }]);
     const { ctx, params } = recordingContext({ u: { id: 42 }, id: 42 });
-    expect(model.cubes.get('Orders')!.source.sql(ctx)).toBe('SELECT * FROM public.orders WHERE user_id = $1');
+    expect(model.cubes.get('Orders')!.source.sql(ctx)).toBe('SELECT * FROM tessera_demo.orders WHERE user_id = $1');
     expect(params).toEqual([42]);
   });
 });

@@ -16,36 +16,36 @@ describe('the demo model', () => {
 
   it('keeps the seed example verbatim in Orders.js', async () => {
     const text = await readFile(`${SCHEMA_DIR}Orders.js`, 'utf8');
-    expect(text).toContain("sql: `SELECT * FROM public.orders WHERE ${USER_CONTEXT.id.filter('user_id')}");
+    expect(text).toContain("sql: `SELECT * FROM tessera_demo.orders WHERE ${USER_CONTEXT.id.filter('user_id')}");
   });
 
   it('filters Orders by the user id and tenant as bound parameters', () => {
     const { ctx, params } = recordingContext({ u: { id: 42 }, id: 42, tenant_id: 3 });
-    expect(cube('Orders').source.sql(ctx)).toBe('SELECT * FROM public.orders WHERE user_id = $1 AND tenant_id = $2');
+    expect(cube('Orders').source.sql(ctx)).toBe('SELECT * FROM tessera_demo.orders WHERE user_id = $1 AND tenant_id = $2');
     expect(params).toEqual([42, 3]);
   });
 
   it('renders every cube filter as 1 = 1 for an empty context, as the seed documents', () => {
     const { ctx, params } = recordingContext({});
-    expect(cube('Orders').source.sql(ctx)).toBe('SELECT * FROM public.orders WHERE 1 = 1 AND 1 = 1');
-    expect(cube('Tenants').source.sql(ctx)).toBe('SELECT * FROM public.tenants WHERE 1 = 1');
+    expect(cube('Orders').source.sql(ctx)).toBe('SELECT * FROM tessera_demo.orders WHERE 1 = 1 AND 1 = 1');
+    expect(cube('Tenants').source.sql(ctx)).toBe('SELECT * FROM tessera_demo.tenants WHERE 1 = 1');
     expect(params).toEqual([]);
   });
 
   it('scopes order items and profiles through their owners', () => {
     const { ctx, params } = recordingContext({ id: 42, tenant_id: 3 });
     expect(cube('OrderItems').source.sql(ctx).replace(/\s+/g, ' ')).toBe(
-      'SELECT oi.* FROM public.order_items oi JOIN public.orders o ON o.id = oi.order_id WHERE o.user_id = $1 AND o.tenant_id = $2 AND 1 = 1',
+      'SELECT oi.* FROM tessera_demo.order_items oi JOIN tessera_demo.orders o ON o.id = oi.order_id WHERE o.user_id = $1 AND o.tenant_id = $2 AND 1 = 1',
     );
     expect(cube('UserProfiles').source.sql(ctx)).toBe(
-      'SELECT p.* FROM public.user_profiles p JOIN public.users u ON u.id = p.user_id WHERE u.tenant_id = $3 AND p.user_id = $4',
+      'SELECT p.* FROM tessera_demo.user_profiles p JOIN tessera_demo.users u ON u.id = p.user_id WHERE u.tenant_id = $3 AND p.user_id = $4',
     );
     expect(params).toEqual([42, 3, 3, 42]);
   });
 
   it('reads Products from its table', () => {
     expect(cube('Products').source).toMatchObject({ kind: 'table' });
-    expect(cube('Products').source.sql(recordingContext().ctx)).toBe('public.products');
+    expect(cube('Products').source.sql(recordingContext().ctx)).toBe('tessera_demo.products');
   });
 
   it('declares belongsTo, hasMany and hasOne joins', () => {

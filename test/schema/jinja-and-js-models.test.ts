@@ -28,7 +28,7 @@ describe('Jinja in YAML model files', () => {
 {% set statuses = ['completed', 'shipped'] %}
 cubes:
   - name: orders
-    sql_table: public.orders
+    sql_table: tessera_demo.orders
     measures:
 {% for s in statuses %}
       {{ m.count_of(s) | indent(6) }}
@@ -81,7 +81,7 @@ cubes:
         `{%- set columns = {'status': 'string', 'amount': 'number'} -%}
 cubes:
   - name: {{ "%s_%s" | format('sales', 'orders') }}
-    sql_table: {{ ['public', 'orders'] | join('.') | lower }}
+    sql_table: {{ ['tessera_demo', 'orders'] | join('.') | lower }}
     dimensions:
 {%- for name, type in columns.items() %}
       - name: {{ name | replace('-', '_') }}
@@ -97,7 +97,7 @@ cubes:
       ),
     ]);
     const cube = model.cubes.get('sales_orders')!;
-    expect(cube.source.sql(recordingContext().ctx)).toBe('public.orders');
+    expect(cube.source.sql(recordingContext().ctx)).toBe('tessera_demo.orders');
     // minijinja iterates a dict in key order, where Python keeps insertion order.
     expect([...cube.dimensions.keys(), ...cube.measures.keys()]).toEqual(['amount', 'status', 'm1', 'm2']);
     expect(cube.dimensions.get('amount')!.sql(recordingContext().ctx)).toBe('"sales_orders".amount');
@@ -171,10 +171,10 @@ cubes:
 describe('JavaScript model files', () => {
   it('imports and exports helpers between files of the model folder (ES modules)', () => {
     const model = loadModelFromSources([
-      file('helpers/sql.js', "export const TABLE = 'public.orders';\nexport default function money(c) { return { sql: (CUBE) => `${CUBE}.${c}`, type: 'sum' }; }\n"),
+      file('helpers/sql.js', "export const TABLE = 'tessera_demo.orders';\nexport default function money(c) { return { sql: (CUBE) => `${CUBE}.${c}`, type: 'sum' }; }\n"),
       file('orders.js', "import money, { TABLE as table } from './helpers/sql';\ncube('orders', { sql_table: table, measures: { total: money('amount') } });\n"),
     ]);
-    expect(model.cubes.get('orders')!.source.sql(recordingContext().ctx)).toBe('public.orders');
+    expect(model.cubes.get('orders')!.source.sql(recordingContext().ctx)).toBe('tessera_demo.orders');
     expect(model.cubes.get('orders')!.measures.get('total')!.sql!(recordingContext().ctx)).toBe('"orders".amount');
   });
 

@@ -8,7 +8,7 @@ function orders(extra: string): ModelSource {
   return {
     fileName: 'Orders.js',
     content: `cube('Orders', {
-      sql: \`SELECT * FROM public.orders\`,
+      sql: \`SELECT * FROM tessera_demo.orders\`,
       ${extra}
     });`,
   };
@@ -16,7 +16,7 @@ function orders(extra: string): ModelSource {
 
 const USERS: ModelSource = {
   fileName: 'Users.js',
-  content: "cube('Users', { sql_table: 'public.users', measures: { count: { type: 'count' } }, dimensions: { id: { sql: 'id', type: 'number', primary_key: true } } });",
+  content: "cube('Users', { sql_table: 'tessera_demo.users', measures: { count: { type: 'count' } }, dimensions: { id: { sql: 'id', type: 'number', primary_key: true } } });",
 };
 
 describe('model errors name the file and the member', () => {

@@ -15,7 +15,7 @@ const cubeOf = (model: Model, name: string): Cube => {
 const USERS = file(
   'Users.js',
   `cube('Users', {
-    sql_table: 'public.users',
+    sql_table: 'tessera_demo.users',
     measures: { count: { type: 'count' } },
     dimensions: {
       id: { sql: \`\${CUBE}.id\`, type: 'number', primary_key: true },
@@ -30,7 +30,7 @@ describe('member SQL templates', () => {
     file(
       'Orders.js',
       `cube('Orders', {
-        sql: \`SELECT * FROM public.orders\`,
+        sql: \`SELECT * FROM tessera_demo.orders\`,
         joins: { Users: { relationship: 'belongsTo', sql: \`\${CUBE}.user_id = \${Users}.id\` } },
         measures: {
           count: { type: 'count' },
@@ -81,7 +81,7 @@ describe('member SQL templates', () => {
 describe('cube references', () => {
   it("renders another cube's source through ${Other.sql()}", () => {
     const model = load(USERS, file('Active.js', "cube('Active', { sql: `SELECT * FROM (${Users.sql()}) u WHERE u.active`, dimensions: { id: { sql: 'id', type: 'number' } } });"));
-    expect(cubeOf(model, 'Active').source.sql(recordingContext().ctx)).toBe('SELECT * FROM (public.users) u WHERE u.active');
+    expect(cubeOf(model, 'Active').source.sql(recordingContext().ctx)).toBe('SELECT * FROM (tessera_demo.users) u WHERE u.active');
   });
 });
 
@@ -342,7 +342,7 @@ describe('views', () => {
     file(
       'Orders.js',
       `cube('Orders', {
-        sql_table: 'public.orders',
+        sql_table: 'tessera_demo.orders',
         public: false,
         joins: { Users: { relationship: 'belongsTo', sql: \`\${CUBE}.user_id = \${Users}.id\` } },
         measures: { count: { type: 'count' }, total: { sql: 'amount', type: 'sum', title: 'Revenue' }, internal: { type: 'count', public: false } },
@@ -406,7 +406,7 @@ describe('access policies', () => {
     file(
       'Orders.js',
       `cube('Orders', {
-        sql_table: 'public.orders',
+        sql_table: 'tessera_demo.orders',
         measures: { count: { type: 'count' } },
         dimensions: { id: { sql: 'id', type: 'number', primaryKey: true }, tenantId: { sql: 'tenant_id', type: 'number' }, status: { sql: 'status', type: 'string' } },
         access_policy: [

@@ -23,8 +23,8 @@ describe('models compiled per COMPILE_CONTEXT', () => {
       expect(provider.perContext).toBe(true);
       const one = await provider.modelFor({ tenant_id: 1, plan: 'free' });
       const two = await provider.modelFor({ tenant_id: 2, plan: 'enterprise' });
-      expect(sourceOf(one)).toBe('SELECT * FROM public.orders WHERE tenant_id = 1');
-      expect(sourceOf(two)).toBe('SELECT * FROM public.orders WHERE tenant_id = 2');
+      expect(sourceOf(one)).toBe('SELECT * FROM tessera_demo.orders WHERE tenant_id = 1');
+      expect(sourceOf(two)).toBe('SELECT * FROM tessera_demo.orders WHERE tenant_id = 2');
       expect(one.cubes.get('orders')!.measures.has('average_amount')).toBe(false);
       expect(two.cubes.get('orders')!.measures.has('average_amount')).toBe(true);
       expect(one.version).not.toBe(two.version);
@@ -51,7 +51,7 @@ describe('models compiled per COMPILE_CONTEXT', () => {
     expect(await provider.modelFor({ tenant_id: 1, plan: 'free', user: 'b' })).toBe(first);
     const other = await provider.modelFor({ tenant_id: 2, plan: 'free' });
     expect(other).not.toBe(first);
-    expect(sourceOf(other)).toBe('SELECT * FROM public.orders WHERE tenant_id = 2');
+    expect(sourceOf(other)).toBe('SELECT * FROM tessera_demo.orders WHERE tenant_id = 2');
     expect(calls).toHaveLength(3);
   });
 

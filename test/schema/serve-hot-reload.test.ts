@@ -11,7 +11,7 @@ import { REPO_ROOT, testDatabaseUrl } from '../support/test-app.js';
 import { signToken, TEST_SECRET } from '../support/tokens.js';
 
 const ORDERS = (measure: string, type = 'count') =>
-  `cubes:\n  - name: orders\n    sql_table: public.orders\n    measures:\n      - name: ${measure}\n        type: ${type}\n`;
+  `cubes:\n  - name: orders\n    sql_table: tessera_demo.orders\n    measures:\n      - name: ${measure}\n        type: ${type}\n`;
 
 describe('hot reload in tessera serve', () => {
   it('serves an edited model without a restart and keeps the last good one through a broken edit', async () => {

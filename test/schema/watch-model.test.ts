@@ -6,7 +6,7 @@ import { loadModel } from '../../src/schema/load-model.js';
 import type { Model } from '../../src/schema/model.js';
 import { watchModel, type ModelWatcher } from '../../src/schema/watch-model.js';
 
-const CUBE = (measure: string) => `cubes:\n  - name: orders\n    sql_table: public.orders\n    measures:\n      - name: ${measure}\n        type: count\n`;
+const CUBE = (measure: string) => `cubes:\n  - name: orders\n    sql_table: tessera_demo.orders\n    measures:\n      - name: ${measure}\n        type: count\n`;
 
 /** Resolves with the next event of a watcher; no time limit beyond the test's own. */
 function events() {

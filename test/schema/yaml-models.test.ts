@@ -19,7 +19,7 @@ function errorsOf(files: readonly ModelSource[]): ModelError[] {
 
 const USERS_YML = `
   - name: users
-    sql_table: public.users
+    sql_table: tessera_demo.users
     measures:
       - name: count
         type: count
@@ -38,7 +38,7 @@ describe('YAML model files', () => {
     const yaml: Model = loadModelFromSources([
       yml(`cubes:
   - name: orders
-    sql: SELECT * FROM public.orders WHERE {FILTER_PARAMS.orders.status.filter('status')} AND {SECURITY_CONTEXT.tenant_id.filter('tenant_id')}
+    sql: SELECT * FROM tessera_demo.orders WHERE {FILTER_PARAMS.orders.status.filter('status')} AND {SECURITY_CONTEXT.tenant_id.filter('tenant_id')}
     joins:
       - name: users
         relationship: many_to_one
@@ -76,7 +76,7 @@ ${USERS_YML}`),
     ]);
     const twin: Model = loadModelFromSources([
       js(`cube('orders', {
-  sql: \`SELECT * FROM public.orders WHERE \${FILTER_PARAMS.orders.status.filter('status')} AND \${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}\`,
+  sql: \`SELECT * FROM tessera_demo.orders WHERE \${FILTER_PARAMS.orders.status.filter('status')} AND \${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}\`,
   joins: { users: { relationship: 'belongsTo', sql: \`\${CUBE}.user_id = \${users}.id\` } },
   measures: { count: { type: 'count' }, per_user: { sql: \`\${count} / NULLIF(\${users.count}, 0)\`, type: 'number' } },
   dimensions: {
@@ -89,19 +89,19 @@ ${USERS_YML}`),
     sub_select: { sql: \`\${users.sql()}\`, type: 'string' },
   },
 });
-cube('users', { sql_table: 'public.users', measures: { count: { type: 'count' } },
+cube('users', { sql_table: 'tessera_demo.users', measures: { count: { type: 'count' } },
   dimensions: { id: { sql: 'id', type: 'number', primary_key: true }, city: { sql: 'city', type: 'string' } } });`),
     ]);
     expect(snapshotModel(yaml)).toEqual(snapshotModel(twin));
     const { ctx, params } = recordingContext({ tenant_id: 7 });
     const orders = yaml.cubes.get('orders')!;
-    expect(orders.source.sql(ctx)).toBe('SELECT * FROM public.orders WHERE 1 = 1 AND tenant_id = $1');
+    expect(orders.source.sql(ctx)).toBe('SELECT * FROM tessera_demo.orders WHERE 1 = 1 AND tenant_id = $1');
     expect(params).toEqual([7]);
     expect(orders.dimensions.get('buyer_city')!.sql(ctx)).toBe('"users".city');
     expect(orders.dimensions.get('buyer_city_member')!.sql(ctx)).toBe('{users.city}');
     expect(orders.dimensions.get('status_again')!.sql(ctx)).toBe('{orders.status}');
     expect(orders.dimensions.get('bare')!.sql(ctx)).toBe('status');
-    expect(orders.dimensions.get('sub_select')!.sql(ctx)).toBe('public.users');
+    expect(orders.dimensions.get('sub_select')!.sql(ctx)).toBe('tessera_demo.users');
   });
 
   it('maps many_to_one, one_to_many and one_to_one to the JS relationships', () => {
@@ -126,7 +126,7 @@ cube('users', { sql_table: 'public.users', measures: { count: { type: 'count' } 
     const model = loadModelFromSources([
       yml(`cubes:
   - name: orders
-    sql_table: public.orders
+    sql_table: tessera_demo.orders
     dimensions:
       - { name: id, sql: id, type: number, primary_key: true }
       - { name: tenant_id, sql: tenant_id, type: number }
@@ -153,7 +153,7 @@ cube('users', { sql_table: 'public.users', measures: { count: { type: 'count' } 
 
   it('loads a YAML cube that extends and joins a JS cube, and a YAML view over JS cubes', () => {
     const model = loadModelFromSources([
-      js("cube('Base', { sql_table: 'public.orders', measures: { count: { type: 'count' } }, dimensions: { id: { sql: 'id', type: 'number', primaryKey: true }, status: { sql: 'status', type: 'string' } } });", 'base.js'),
+      js("cube('Base', { sql_table: 'tessera_demo.orders', measures: { count: { type: 'count' } }, dimensions: { id: { sql: 'id', type: 'number', primaryKey: true }, status: { sql: 'status', type: 'string' } } });", 'base.js'),
       yml(`cubes:
   - name: child
     extends: Base
@@ -177,7 +177,7 @@ views:
     const model = loadModelFromSources([
       yml(`cubes:
   - name: orders
-    sql_table: public.orders
+    sql_table: tessera_demo.orders
     dimensions:
       - &number_dim
         name: id
@@ -209,7 +209,7 @@ views:
     const error = modelErrorOf([
       yml(`cubes:
   - name: orders
-    sql_table: public.orders
+    sql_table: tessera_demo.orders
     measures:
       - name: count
         type: count

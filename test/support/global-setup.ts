@@ -5,10 +5,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
-import { seedDemo } from '../../src/db/seed.js';
+import { DEMO_SCHEMA, seedDemo } from '../../src/db/seed.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,9 +29,22 @@ export async function setup(project: TestProject): Promise<void> {
     url = embedded.url;
   }
   await seedDemo(url);
+  await resolveUnqualifiedNamesToDemo(url);
   project.provide('databaseUrl', url);
   // Spawned child processes (CLI tests) read it from the environment.
   process.env.TESSERA_TEST_DATABASE_URL = url;
+}
+
+/** Ground-truth SQL in tests names demo tables unqualified; every new session of the test database resolves them in the demo schema. */
+async function resolveUnqualifiedNamesToDemo(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ db: string }>('select quote_ident(current_database()) as db');
+    await client.query(`alter database ${rows[0]!.db} set search_path to ${DEMO_SCHEMA}, public`);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function teardown(): Promise<void> {

@@ -6,14 +6,14 @@ import { loadCliConfig, resolveDatabase } from '../open-database.js';
 
 export const SEED_HELP = `Usage: tessera seed [--force] [--schema <name>]
 
-Creates and fills the demo tables in DATABASE_URL (or the embedded database).
-Every table it creates is marked as its own; it never drops, changes or writes
+Creates and fills the demo tables in their own schema tessera_demo of DATABASE_URL
+(or the embedded database); it never writes into public. Every table it creates is marked as its own; it never drops, changes or writes
 into a table it did not create, and stops when one has a demo table's name.
 
 Options:
   --force          Drop and recreate the demo tables it marked as its own (only those).
-  --schema <name>  Schema for the demo tables (default public, which the demo model
-                   reads); another schema must be new or one tessera seed created.
+  --schema <name>  Schema for the demo tables (default tessera_demo, which the demo
+                   model reads); it must be new or one tessera seed created.
   -h, --help     Show this help.
   -v, --version  Print the version.`;
 

@@ -5,14 +5,14 @@ import { fmt, local, type ConformanceCase } from '../harness.js';
 
 export const MEASURE_CASES: readonly ConformanceCase[] = [
   // count under every kind of context
-  { name: 'count with no claims sees every order', ctx: 'dev', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders` },
-  { name: 'count for user 42 (legacy u claim) sees only their orders', ctx: 'user42', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE user_id = 42` },
-  { name: 'count for a top-level id claim sees only that user', ctx: 'user7', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE user_id = 7` },
-  { name: 'count for tenant 3 sees only the tenant', ctx: 'tenant3', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE tenant_id = 3` },
-  { name: 'count for user 47 of tenant 2 applies both claims', ctx: 'user47tenant2', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE tenant_id = 2 AND user_id = 47` },
-  { name: 'count for an array tenant claim covers both tenants', ctx: 'tenants13', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE tenant_id IN (1, 3)` },
-  { name: 'count for an array user claim covers the three users', ctx: 'users424344', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE user_id IN (42, 43, 44)` },
-  { name: 'count for a user outside the claimed tenant is zero', ctx: 'user42tenant3', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM public.orders WHERE false` },
+  { name: 'count with no claims sees every order', ctx: 'dev', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders` },
+  { name: 'count for user 42 (legacy u claim) sees only their orders', ctx: 'user42', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE user_id = 42` },
+  { name: 'count for a top-level id claim sees only that user', ctx: 'user7', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE user_id = 7` },
+  { name: 'count for tenant 3 sees only the tenant', ctx: 'tenant3', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE tenant_id = 3` },
+  { name: 'count for user 47 of tenant 2 applies both claims', ctx: 'user47tenant2', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE tenant_id = 2 AND user_id = 47` },
+  { name: 'count for an array tenant claim covers both tenants', ctx: 'tenants13', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE tenant_id IN (1, 3)` },
+  { name: 'count for an array user claim covers the three users', ctx: 'users424344', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE user_id IN (42, 43, 44)` },
+  { name: 'count for a user outside the claimed tenant is zero', ctx: 'user42tenant3', query: { measures: ['Orders.count'] }, sql: `SELECT count(*) AS "Orders.count" FROM tessera_demo.orders WHERE false` },
   { name: 'count for an empty tenant array is zero', ctx: 'noTenant', query: { measures: ['Orders.count'] }, sql: `SELECT 0 AS "Orders.count"` },
 
   // each aggregate type
@@ -74,7 +74,7 @@ export const MEASURE_CASES: readonly ConformanceCase[] = [
     name: 'avg price of the shared product catalogue per category',
     ctx: 'user42',
     query: { measures: ['Products.avgPrice', 'Products.count'], dimensions: ['Products.category'] },
-    sql: `SELECT category AS "Products.category", avg(price) AS "Products.avgPrice", count(*) AS "Products.count" FROM public.products GROUP BY category`,
+    sql: `SELECT category AS "Products.category", avg(price) AS "Products.avgPrice", count(*) AS "Products.count" FROM tessera_demo.products GROUP BY category`,
   },
   {
     name: 'filtered count and a percent number measure on profiles per tier',
@@ -88,21 +88,21 @@ export const MEASURE_CASES: readonly ConformanceCase[] = [
     ctx: 'user42',
     query: { measures: ['OrderItems.count', 'OrderItems.totalQuantity', 'OrderItems.revenue'], dimensions: ['OrderItems.productId'] },
     sql: `SELECT i.product_id AS "OrderItems.productId", count(*) AS "OrderItems.count", sum(i.quantity) AS "OrderItems.totalQuantity", sum(i.quantity * i.price) AS "OrderItems.revenue"
-          FROM public.order_items i WHERE i.order_id IN (SELECT id FROM public.orders WHERE user_id = 42) GROUP BY i.product_id`,
+          FROM tessera_demo.order_items i WHERE i.order_id IN (SELECT id FROM tessera_demo.orders WHERE user_id = 42) GROUP BY i.product_id`,
   },
   {
     name: 'users per city in tenant 5',
     ctx: 'tenant5',
     query: { measures: ['Users.count'], dimensions: ['Users.city'] },
-    sql: `SELECT city AS "Users.city", count(*) AS "Users.count" FROM public.users WHERE tenant_id = 5 GROUP BY city`,
+    sql: `SELECT city AS "Users.city", count(*) AS "Users.count" FROM tessera_demo.users WHERE tenant_id = 5 GROUP BY city`,
   },
-  { name: 'tenants count with no claims is five', ctx: 'dev', query: { measures: ['Tenants.count'] }, sql: `SELECT count(*) AS "Tenants.count" FROM public.tenants` },
-  { name: 'tenants count for a tenant is one', ctx: 'tenant3', query: { measures: ['Tenants.count'] }, sql: `SELECT count(*) AS "Tenants.count" FROM public.tenants WHERE id = 3` },
+  { name: 'tenants count with no claims is five', ctx: 'dev', query: { measures: ['Tenants.count'] }, sql: `SELECT count(*) AS "Tenants.count" FROM tessera_demo.tenants` },
+  { name: 'tenants count for a tenant is one', ctx: 'tenant3', query: { measures: ['Tenants.count'] }, sql: `SELECT count(*) AS "Tenants.count" FROM tessera_demo.tenants WHERE id = 3` },
   {
     name: 'profiles count for a user without a tenant claim',
     ctx: 'users424344',
     query: { measures: ['UserProfiles.count'] },
-    sql: `SELECT count(*) AS "UserProfiles.count" FROM public.user_profiles WHERE user_id IN (42, 43, 44)`,
+    sql: `SELECT count(*) AS "UserProfiles.count" FROM tessera_demo.user_profiles WHERE user_id IN (42, 43, 44)`,
   },
 ];
 

@@ -238,7 +238,7 @@ export const SUBQUERY_CASES: readonly ConformanceCase[] = [
     name: 'subQuery: the subquery keeps the security filter of the joined cube',
     ctx: 'user42',
     query: { measures: ['Customers.totalLifetimeValue'], dimensions: ['Customers.orderCount'] },
-    sql: `SELECT count(*) AS "Customers.orderCount", sum(amount) AS "Customers.totalLifetimeValue" FROM public.orders WHERE user_id = 42`,
+    sql: `SELECT count(*) AS "Customers.orderCount", sum(amount) AS "Customers.totalLifetimeValue" FROM tessera_demo.orders WHERE user_id = 42`,
   },
   {
     ...EXT,
@@ -283,7 +283,7 @@ export const FILTER_PARAMS_CASES: readonly ConformanceCase[] = [
     verify: async (_body, api) => {
       const [text, params] = await api.sql();
       // The source query holds its own status condition, so the values are bound twice.
-      expect(text).toMatch(/FROM \(SELECT \* FROM public\.orders WHERE \(?\(?status IN \(\$\d+, \$\d+\)/);
+      expect(text).toMatch(/FROM \(SELECT \* FROM tessera_demo\.orders WHERE \(?\(?status IN \(\$\d+, \$\d+\)/);
       expect(params.filter((p) => p === 'completed')).toHaveLength(2);
       expect(text).not.toContain('completed');
     },

@@ -1,6 +1,6 @@
 // Users with subQuery dimensions over their orders; both cubes keep their security filters.
 cube(`Customers`, {
-  sql: `SELECT * FROM public.users WHERE ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')} AND ${USER_CONTEXT.id.filter('id')}`,
+  sql: `SELECT * FROM tessera_demo.users WHERE ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')} AND ${USER_CONTEXT.id.filter('id')}`,
 
   joins: {
     Orders: {

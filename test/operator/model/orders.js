@@ -1,6 +1,6 @@
 // A one-cube model for the operator tests: orders filtered by the caller's tenant.
 cube('Orders', {
-  sql: `SELECT * FROM public.orders WHERE ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}`,
+  sql: `SELECT * FROM tessera_demo.orders WHERE ${SECURITY_CONTEXT.tenant_id.filter('tenant_id')}`,
   measures: {
     count: { type: 'count' },
   },
