@@ -16,7 +16,8 @@ let b: TestApp;
 let admin: Redis;
 
 beforeAll(async () => {
-  const env = { REDIS_URL: 'redis://127.0.0.1:6379', TESSERA_CACHE_REDIS_PREFIX: PREFIX };
+  // Hour-long freshness buckets, so the two requests never straddle a bucket boundary (10 s by default).
+  const env = { REDIS_URL: 'redis://127.0.0.1:6379', TESSERA_CACHE_REDIS_PREFIX: PREFIX, TESSERA_CACHE_DEFAULT_REFRESH_SEC: '3600' };
   [a, b] = await Promise.all([createTestApp({ env }), createTestApp({ env })]);
   admin = new Redis('redis://127.0.0.1:6379');
 });
@@ -33,7 +34,7 @@ describe('replicas sharing Redis', () => {
     const query = JSON.stringify({ measures: ['Orders.count'], dimensions: ['Orders.status'], filters: [{ member: 'Orders.amount', operator: 'gt', values: [String(Math.random()).slice(0, 6)] }] });
     const onA = await request(a.app).get('/cubejs-api/v1/load').query({ query }).set('Authorization', userToken(42));
     // Replica A writes to Redis just after answering.
-    for (let i = 0; i < 200 && (await admin.keys(`${PREFIX}*`)).length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && (await admin.keys(`${PREFIX}*`)).length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
     const onB = await request(b.app).get('/cubejs-api/v1/load').query({ query }).set('Authorization', userToken(42));
     expect([onA.headers['x-tessera-cache'], onB.headers['x-tessera-cache']]).toEqual(['miss', 'hit']);
     expect(onB.body.data).toEqual(onA.body.data);
