@@ -10,15 +10,17 @@ export interface Spawned {
   readonly child: ChildProcess;
   /** Everything written to stdout/stderr so far. */
   readonly output: () => string;
+  /** stderr alone. */
+  readonly stderr: () => string;
   /** Resolves once `pattern` appears in the output (or rejects when the process exits first). */
   readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `command args` in the repository root; PATH (and HOME, for npm) come along. */
-export function runProcess(command: string, args: readonly string[], env: Record<string, string>): Spawned {
+/** Starts `command args` in `cwd` (the repository root by default); PATH (and HOME, for npm) come along. */
+export function runProcess(command: string, args: readonly string[], env: Record<string, string>, cwd: string = REPO_ROOT): Spawned {
   const child = spawn(command, args, {
-    cwd: REPO_ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -30,6 +32,8 @@ export function runProcess(command: string, args: readonly string[], env: Record
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const waitFor = (pattern: RegExp) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -44,7 +48,7 @@ export function runProcess(command: string, args: readonly string[], env: Record
       check();
       void exited.then((code) => reject(new Error(`exited (${code}) before printing ${pattern}:\n${out}`)));
     });
-  return { child, output: () => out, waitFor, exited };
+  return { child, output: () => out, stderr: () => err, waitFor, exited };
 }
 
 /** What a TCP connect to 127.0.0.1:`port` gives: `connected`, or the error code (e.g. `ECONNREFUSED`). */
