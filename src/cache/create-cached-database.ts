@@ -72,7 +72,8 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     maxAgeMs: opts.maxAgeMs ?? 3_600_000,
     logger,
   });
-  const inFlight = new Map<string, Promise<QueryResult>>();
+  /** Statements running now, with the abort signal of the request that started each. */
+  const inFlight = new Map<string, { readonly result: Promise<QueryResult>; readonly signal: AbortSignal | undefined }>();
   const counts = { hits: 0, misses: 0, coalesced: 0, sharedErrors: 0 };
 
   const record = (outcome: CacheOutcome, scope: CacheScope | undefined): void => {
@@ -92,7 +93,8 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     entry !== undefined && (!renew || (entry.renewed === true && now() - entry.storedAtMs <= renewGraceMs));
 
   /** Shared tier, then the database; stores what the database answered in both tiers. */
-  const fill = async (key: string, compiled: CompiledSql, ttlMs: number, renew: boolean): Promise<{ result: QueryResult; outcome: CacheOutcome }> => {
+  const fill = async (key: string, compiled: CompiledSql, ttlMs: number, scope: CacheScope | undefined): Promise<{ result: QueryResult; outcome: CacheOutcome }> => {
+    const renew = scope?.renew ?? false;
     if (shared) {
       const entry = await shared.get(key).catch((err: unknown) => {
         sharedFailed(err, 'get');
@@ -103,7 +105,7 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
         return { result: entry.result, outcome: 'hit' };
       }
     }
-    const result = freezeResult(await db.query(compiled));
+    const result = freezeResult(await db.query(compiled, scope?.statement));
     const storedAtMs = now();
     const entry: CachedEntry = { result, storedAtMs, expiresAtMs: storedAtMs + ttlMs, ...(renew ? { renewed: true } : {}) };
     const encoded = encodeEntry(entry);
@@ -134,11 +136,16 @@ export function createCachedDatabase(db: Database, opts: CachedDatabaseOptions):
     const pending = inFlight.get(key);
     if (pending) {
       record('coalesced', scope);
-      return pending;
+      // The request that started the statement may hang up and cancel it; a joiner still waiting runs it again.
+      return pending.result.catch((err: unknown) => {
+        const startedByOtherAbort = pending.signal?.aborted === true && err === pending.signal.reason;
+        if (!startedByOtherAbort || scope?.statement?.signal?.aborted) throw err;
+        return lookup(compiled, ttlMs, state, scope);
+      });
     }
-    const run = fill(key, compiled, ttlMs, renew);
+    const run = fill(key, compiled, ttlMs, scope);
     const result = run.then((r) => r.result);
-    inFlight.set(key, result);
+    inFlight.set(key, { result, signal: scope?.statement?.signal });
     const settle = (): void => {
       inFlight.delete(key);
     };

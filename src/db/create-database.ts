@@ -21,7 +21,7 @@ import type { CompiledSql, Database, QueryResult } from './database.js';
 import { databaseMessage, isConnectionFault, toDatabaseError, UNAVAILABLE_RETRY_AFTER_SEC } from './database-errors.js';
 import { createFairQueue, defaultTenantConcurrency } from './fair-queue.js';
 import { sendCancelRequest } from './send-cancel-request.js';
-import { currentStatementScope, type StatementScope } from './statement-scope.js';
+import type { StatementScope } from './statement-scope.js';
 
 export { classifyDatabaseError, toDatabaseError } from './database-errors.js';
 import { runWithSettings } from './rls/run-with-settings.js';
@@ -240,7 +240,7 @@ export function createDatabase(cfg: DatabaseConfig & { url: string }, logger: Lo
       if (compiled.params.length > PROTOCOL_MAX_PARAMS) {
         throw new EngineError('ERR_QUERY_LIMIT_EXCEEDED', `The query needs more than ${PROTOCOL_MAX_PARAMS} bound parameters; use fewer filter values.`);
       }
-      const scope = { ...currentStatementScope(), ...opts };
+      const scope: StatementScope = opts ?? {};
       let releaseSlot: () => void;
       try {
         releaseSlot = await slots.acquire(scope.tenantKey ?? '', scope.signal);

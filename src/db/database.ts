@@ -29,7 +29,8 @@ export interface QueryResult {
 export interface Database {
   /**
    * Runs one parameterised statement; maps connection/timeout failures to EngineError.
-   * `opts` (abort signal, fairness key) defaults to the scope of the running request.
+   * `opts`: the abort signal, fairness key and timing of the request it runs for
+   * (see `bindStatementScope`); none for work of the process itself.
    */
   query(compiled: CompiledSql, opts?: StatementScope): Promise<QueryResult>;
   /** Throws EngineError('ERR_DB_UNAVAILABLE') when the database cannot answer within a second. */

@@ -1,9 +1,9 @@
 /**
  * Per-request stage timings for the `Server-Timing` header (auth, compile, db, shape).
- * Database time is added by the instrumented database through AsyncLocalStorage,
- * so it counts every statement a request runs without threading a handle through.
+ * Database time is added by the instrumented database through the request's statement
+ * scope (`res.locals.statementScope.timing`, see db/statement-scope.ts), so it counts every
+ * statement the request runs.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NextFunction, Request, Response } from 'express';
 
 export type TimingStage = 'auth' | 'compile' | 'db' | 'execute';
@@ -30,11 +30,6 @@ export class RequestTiming {
   }
 }
 
-const storage = new AsyncLocalStorage<RequestTiming>();
-
-/** The timing of the request being served, if any. */
-export const currentTiming = (): RequestTiming | undefined => storage.getStore();
-
 /** Starts a request's timing and writes `Server-Timing` just before the headers go out. */
 export function requestTimingMiddleware(_req: Request, res: Response, next: NextFunction): void {
   const timing = new RequestTiming();
@@ -45,7 +40,7 @@ export function requestTimingMiddleware(_req: Request, res: Response, next: Next
     if (value && !this.headersSent) this.setHeader('Server-Timing', value);
     return (writeHead as (...a: unknown[]) => Response).apply(this, args);
   } as Response['writeHead'];
-  storage.run(timing, next);
+  next();
 }
 
 /** Runs `fn` and adds its duration to `stage` of the response's timing. */

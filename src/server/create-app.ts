@@ -48,6 +48,8 @@ export function createApp(appDeps: AppDeps): express.Express {
   // X-Forwarded-For counts only from the configured proxies, so req.ip cannot be spoofed.
   app.set('trust proxy', deps.config.operator.trustedProxies.length > 0 ? [...deps.config.operator.trustedProxies] : false);
   app.set('x-powered-by', false);
+  // Answers are no-store (they hold one tenant's rows), so an ETag is a hash of every body for nothing.
+  app.set('etag', false);
 
   app.use(requestIdMiddleware);
   app.use(observeRequests(metrics));

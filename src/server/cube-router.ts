@@ -15,6 +15,7 @@ import { summarizeOutcomes, type CacheScope } from '../cache/cache-scope.js';
 import { responseKeyFor } from '../cache/response-memo.js';
 import { noteQueries, noteResults } from '../audit/note-queries.js';
 import { timed } from '../metrics/request-timing.js';
+import { bindStatementScope, type StatementScope } from '../db/statement-scope.js';
 import { createPrepareMemo } from '../cache/prepare-memo.js';
 
 export interface CubeRouterOptions {
@@ -142,8 +143,10 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
       res.type('json').send(stored);
       return;
     }
-    const scope: CacheScope = { renew: directives.renew, outcomes: [] };
-    const scoped = deps.resultCache ? { ...pipeline, db: deps.resultCache.db.scoped(scope) } : pipeline;
+    const statement = res.locals.statementScope as StatementScope | undefined;
+    const scope: CacheScope = { renew: directives.renew, outcomes: [], statement };
+    const db = deps.resultCache ? deps.resultCache.db.scoped(scope) : bindStatementScope(pipeline.db, statement);
+    const scoped = { ...pipeline, db };
     const running = timed(res, 'execute', () => executeRequest(prepared, scoped, auth(res)));
     const results = await withinWait(running, continueWaitMs);
     if (results === CONTINUE_WAIT) {

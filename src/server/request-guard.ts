@@ -1,14 +1,16 @@
 /**
  * Runs after authentication on the query API: checks the request's budgets
- * before anything is planned, and opens the statement scope every database
- * call of the request runs in: an abort signal that fires when the client
- * hangs up or the request deadline passes, and the caller's fairness key.
+ * before anything is planned, and builds the statement scope every database
+ * call of the request runs in (`res.locals.statementScope`): an abort signal
+ * that fires when the client hangs up or the request deadline passes, the
+ * caller's fairness key, and the request's timing.
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { AuthResult } from '../auth/auth-result.js';
 import type { Config } from '../config/config.js';
-import { runInStatementScope } from '../db/statement-scope.js';
+import type { StatementScope } from '../db/statement-scope.js';
+import type { RequestTiming } from '../metrics/request-timing.js';
 import { EngineError } from '../errors/engine-error.js';
 import { checkQueryBudgets, DEFAULT_BUDGETS } from '../query/check-budgets.js';
 import { decodeQueryParam } from '../query/wire-query.js';
@@ -96,7 +98,13 @@ export function createRequestGuard(config: Config): RequestHandler {
       clearTimeout(deadline);
       if (!finished) controller.abort(new EngineError('ERR_BAD_REQUEST', 'The client closed the request before the answer was ready.'));
     });
-    runInStatementScope({ signal: controller.signal, tenantKey: tenantKeyOf(res.locals.auth as AuthResult | undefined) }, next);
+    const scope: StatementScope = {
+      signal: controller.signal,
+      tenantKey: tenantKeyOf(res.locals.auth as AuthResult | undefined),
+      timing: res.locals.timing as RequestTiming | undefined,
+    };
+    res.locals.statementScope = scope;
+    next();
   };
 }
 
