@@ -9,10 +9,8 @@ import type { Server } from 'node:http';
 import express from 'express';
 import pg from 'pg';
 import { loadConfig } from '../src/config/load-config.js';
-import { createDatabase } from '../src/db/create-database.js';
-import { createApp } from '../src/server/create-app.js';
-import { createAppDeps } from '../src/server/create-app-deps.js';
-import { createLogger } from '../src/server/create-logger.js';
+// @ts-expect-error: plain JavaScript without types (bin/ is not compiled).
+import { builtIsFresh, moduleUrl } from '../bin/fresh-build.js';
 
 /** A statement the floor runs: Tessera's SQL with the per-request value and user id substituted. */
 export interface FloorStatement {
@@ -68,7 +66,15 @@ async function startFloor(): Promise<Server> {
   return app.listen(0, '127.0.0.1');
 }
 
+/** Tessera as `npm start` runs it: from dist/ when the build is fresh (as after npm install), else from src/. */
 async function startTessera(): Promise<Server> {
+  const load = async <T>(path: string): Promise<T> => (await import((moduleUrl as (p: string) => string)(path))) as T;
+  const { loadConfig } = await load<typeof import('../src/config/load-config.js')>('config/load-config');
+  const { createDatabase } = await load<typeof import('../src/db/create-database.js')>('db/create-database');
+  const { createApp } = await load<typeof import('../src/server/create-app.js')>('server/create-app');
+  const { createAppDeps } = await load<typeof import('../src/server/create-app-deps.js')>('server/create-app-deps');
+  const { createLogger } = await load<typeof import('../src/server/create-logger.js')>('server/create-logger');
+  if (!(builtIsFresh as () => boolean)()) console.warn('bench: dist/ is older than src/, so Tessera runs through tsx (run `npm run build` first to bench what npm start runs)');
   const config = await loadConfig({ env: process.env });
   const logger = createLogger({ level: config.logLevel });
   const db = createDatabase({ ...config.database, url: process.env.DATABASE_URL as string }, logger);
