@@ -9,13 +9,19 @@ import { LRUCache } from 'lru-cache';
 import type { CompiledSql } from '../db/database.js';
 import type { CachedDatabase } from './create-cached-database.js';
 
+/** A shaped body and its row count (for the audit record of a request it answers). */
+export interface StoredResponse {
+  readonly body: string;
+  readonly rows: number;
+}
+
 export interface ResponseMemo {
-  get(key: string, nowMs: number): string | undefined;
-  set(key: string, body: string, expiresAtMs: number, nowMs: number): void;
+  get(key: string, nowMs: number): StoredResponse | undefined;
+  set(key: string, response: StoredResponse, expiresAtMs: number, nowMs: number): void;
 }
 
 export function createResponseMemo(opts: { readonly maxBytes: number }): ResponseMemo {
-  const lru = new LRUCache<string, { body: string; expiresAtMs: number }>({
+  const lru = new LRUCache<string, StoredResponse & { readonly expiresAtMs: number }>({
     maxSize: opts.maxBytes,
     sizeCalculation: (v) => v.body.length * 2 + 128,
   });
@@ -27,10 +33,10 @@ export function createResponseMemo(opts: { readonly maxBytes: number }): Respons
         lru.delete(key);
         return undefined;
       }
-      return held.body;
+      return held;
     },
-    set(key, body, expiresAtMs, nowMs) {
-      lru.set(key, { body, expiresAtMs }, { ttl: Math.max(1, expiresAtMs - nowMs) });
+    set(key, response, expiresAtMs, nowMs) {
+      lru.set(key, { body: response.body, rows: response.rows, expiresAtMs }, { ttl: Math.max(1, expiresAtMs - nowMs) });
     },
   };
 }

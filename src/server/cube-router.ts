@@ -139,8 +139,8 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     if (cache && stored !== undefined) {
       cache.db.countHits(prepared.queries.length);
       res.setHeader('x-tessera-cache', 'hit');
-      noteResults(res, undefined, 'hit');
-      res.type('json').send(stored);
+      noteResults(res, stored.rows, 'hit');
+      res.type('json').send(stored.body);
       return;
     }
     const statement = res.locals.statementScope as StatementScope | undefined;
@@ -155,11 +155,12 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
     }
     const outcome = summarizeOutcomes(scope.outcomes);
     if (outcome) res.setHeader('x-tessera-cache', outcome);
-    noteResults(res, results.reduce((n, r) => n + (Array.isArray(r.data) ? r.data.length : 0), 0), outcome);
+    const rows = results.reduce((n, r) => n + (Array.isArray(r.data) ? r.data.length : 0), 0);
+    noteResults(res, rows, outcome);
     const body = JSON.stringify(multi ? { queryType: prepared.queryType, results, pivotQuery: prepared.pivotQuery, slowQuery: false } : results[0]);
     // Only a request seen before (its rows were a hit) is likely to come again; a one-off is not stored.
     const made = cache && outcome === 'hit' ? responseKeyFor(cache.db, prepared, multi) : undefined;
-    if (cache && made) cache.responses.set(made.key, body, made.expiresAtMs, Date.now());
+    if (cache && made) cache.responses.set(made.key, { body, rows }, made.expiresAtMs, Date.now());
     res.type('json').send(body);
   };
 

@@ -84,6 +84,28 @@ describe('TESSERA_AUDIT=file:<path>', () => {
     expect(readFileSync(file, 'utf8')).not.toContain(userToken(42).split('.')[2]!);
   });
 
+  it('counts the rows of a request answered from a stored response, as of one that ran', async () => {
+    // A fresh user, so nothing of this query is cached yet: miss, then a row hit (the response is stored), then the stored response.
+    const query = JSON.stringify({ measures: ['Orders.count'], dimensions: ['Orders.status'] });
+    const token = userToken(31);
+    const ids = ['audit-cache-1', 'audit-cache-2', 'audit-cache-3'];
+    const bodies: unknown[] = [];
+    for (const id of ids) {
+      const res = await request(env.app.app).get('/cubejs-api/v1/load').query({ query }).set('Authorization', token).set('x-request-id', id);
+      expect(res.status).toBe(200);
+      bodies.push(res.body.data);
+    }
+    const { rows } = await env.db.query(`select count(distinct status)::int as n from tessera_demo.orders where user_id = 31 and tenant_id = 1`);
+    expect(rows[0].n).toBeGreaterThan(0);
+    expect((bodies[0] as unknown[]).length).toBe(rows[0].n);
+    const records = await flushedRecords(env.app, file, ids);
+    expect(ids.map((id) => [byId(records, id).cache, byId(records, id).rows])).toEqual([
+      ['miss', rows[0].n],
+      ['hit', rows[0].n],
+      ['hit', rows[0].n],
+    ]);
+  });
+
   it('records an operator write, and not operator reads', async () => {
     await request(env.app.app).post('/api/auth/login').set('x-request-id', 'audit-op-1').send({ password: 'wrong' });
     await request(env.app.app).get('/api/keys').set('x-request-id', 'audit-op-2');
