@@ -21,8 +21,21 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 65_000;
 /** Claims that differ between two tokens for the same caller, so they do not make a new context. */
 const PER_TOKEN_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti']);
 
+/** Keys already worked out, per verified caller (a remembered token hands back the same frozen AuthResult). */
+const tenantKeys = new WeakMap<AuthResult, string>();
+
 /** One key per distinct security context: the same claims in any key order share it, whichever token carried them. */
 export function tenantKeyOf(auth: AuthResult | undefined): string {
+  if (auth === undefined) return contextKey(undefined);
+  let key = tenantKeys.get(auth);
+  if (key === undefined) {
+    key = contextKey(auth);
+    tenantKeys.set(auth, key);
+  }
+  return key;
+}
+
+function contextKey(auth: AuthResult | undefined): string {
   const context = Object.fromEntries(Object.entries(auth?.securityContext ?? {}).filter(([k]) => !PER_TOKEN_CLAIMS.has(k)));
   return createHash('sha256').update(canonicalJson(context)).digest('hex').slice(0, 32);
 }
