@@ -13,7 +13,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TesseraClient } from '../../src/client/index.js';
 import { listen, type Listening } from '../client/live-server.js';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { openStatementRuns, type StatementRuns } from './support/statement-runs.js';
 import { signToken, tenantOfUser, userToken } from '../support/tokens.js';
 
 const SLOW_MODEL = path.join(path.dirname(fileURLToPath(import.meta.url)), 'model');
@@ -22,16 +23,15 @@ const slowQuery = { measures: ['slow_runs.count'], dimensions: ['slow_runs.run']
 const slowToken = signToken({ sub: 'slow-reader' });
 
 let admin: pg.Client;
-const runs = async (): Promise<number> => Number((await admin.query(`SELECT last_value FROM ${SEQUENCE}`)).rows[0].last_value);
+let counter: StatementRuns;
+const runs = (): Promise<number> => counter.runs();
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: testDatabaseUrl() });
-  await admin.connect();
-  await admin.query(`CREATE SEQUENCE IF NOT EXISTS ${SEQUENCE}`);
-  await admin.query(`SELECT nextval('${SEQUENCE}')`);
+  counter = await openStatementRuns(SEQUENCE);
+  admin = counter.admin;
 });
 afterAll(async () => {
-  await admin?.end();
+  await counter?.close();
 });
 
 const load = (app: TestApp['app'], query: object, token: string) =>

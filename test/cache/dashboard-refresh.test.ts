@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { openStatementRuns, type StatementRuns } from './support/statement-runs.js';
 import { signToken } from '../support/tokens.js';
 
 const MODEL = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dashboard-model');
@@ -18,19 +19,18 @@ const TILES = [{ measures: ['tiles.count'] }, { dimensions: ['tiles.name'] }];
 describe('a dashboard refresh by a thousand users', () => {
   let t: TestApp;
   let admin: pg.Client;
-  const runs = async (): Promise<number> => Number((await admin.query(`SELECT last_value FROM ${SEQUENCE}`)).rows[0].last_value);
+  let counter: StatementRuns;
+  const runs = (): Promise<number> => counter.runs();
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: testDatabaseUrl() });
-    await admin.connect();
-    await admin.query(`CREATE SEQUENCE IF NOT EXISTS ${SEQUENCE}`);
-    await admin.query(`SELECT nextval('${SEQUENCE}')`);
+    counter = await openStatementRuns(SEQUENCE);
+    admin = counter.admin;
     // An hour-long freshness bucket, so the refresh cannot straddle a bucket boundary.
     t = await createTestApp({ schemaPath: MODEL, env: { TESSERA_CACHE_DEFAULT_REFRESH_SEC: '3600' } });
   });
   afterAll(async () => {
     await t?.close();
-    await admin?.end();
+    await counter?.close();
   });
 
   const refresh = async (users: readonly number[], tenant: number) => {
