@@ -93,6 +93,10 @@ interface LeafRef {
 
 interface Shape {
   readonly text: string;
+  /** About the length of the query's JSON text: the shape's, with each placeholder as long as its value. */
+  readonly chars: number;
+  /** A value holds a NUL character (zod refuses it; here it could pass for a placeholder). */
+  readonly nul: boolean;
   readonly slots: readonly Slot[];
   readonly leaves: readonly LeafRef[];
   /** Builds the same query with slot `k` holding `values[k]`. */
@@ -131,6 +135,8 @@ function shapeOf(decoded: unknown): Shape | undefined {
   const leaves: LeafRef[] = [];
   // Each placeholder site, so `fill` can write new values where the real ones were.
   const sites: { readonly values: unknown[]; readonly index: number }[] = [];
+  let valueChars = 0;
+  let nul = false;
 
   const walkFilter = (f: unknown): unknown => {
     if (!isPlainObject(f)) return f;
@@ -153,6 +159,10 @@ function shapeOf(decoded: unknown): Shape | undefined {
         values.push(v);
         continue;
       }
+      if (typeof v === 'string') {
+        valueChars += v.length;
+        nul ||= v.includes('\u0000');
+      } else valueChars += 24;
       const cls = classOf(v as string | number);
       sites.push({ values, index: values.length });
       values.push(`\u0000${cls}`);
@@ -177,7 +187,7 @@ function shapeOf(decoded: unknown): Shape | undefined {
     sites.forEach((s, k) => (s.values[s.index] = `\u0000${(slots[k] as Slot).cls}`));
     return filled;
   };
-  return { text, slots, leaves, fill };
+  return { text, chars: text.length + valueChars, nul, slots, leaves, fill };
 }
 
 /** Distinct stand-ins of each slot's class, none equal to any real value; undefined if the class runs out. */
@@ -282,9 +292,17 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
   const lru = new LRUCache<string, Entry<P>>({ max: opts.maxEntries });
   const counts = { firstSights: 0, rebinds: 0, exactHits: 0, fixedShapes: 0 };
 
-  const exact = async (text: string, contextKey: string, query: unknown, run: (q: unknown) => Promise<P>): Promise<P> => {
-    if (CLOCK_DEPENDENT.test(text)) return run(query);
-    const key = `x${JSON.stringify([text, contextKey])}`;
+  /** The exact-text key of a query the memo may keep, or undefined (too large, NUL, clock-dependent). */
+  const exactKey = (query: unknown, contextKey: string): string | undefined => {
+    const text = typeof query === 'string' ? query : JSON.stringify(query);
+    if (text === undefined || text.length > MAX_QUERY_CHARS || text.includes(NUL_IN_JSON) || CLOCK_DEPENDENT.test(text)) return undefined;
+    // Both parts are JSON text (or the query string as sent, last), so the separator is unambiguous.
+    return `x${contextKey}\u0001${text}`;
+  };
+
+  const exact = async (query: unknown, contextKey: string, run: (q: unknown) => Promise<P>): Promise<P> => {
+    const key = exactKey(query, contextKey);
+    if (key === undefined) return run(query);
     const held = lru.get(key);
     if (held?.kind === 'exact') {
       counts.exactHits += 1;
@@ -324,21 +342,24 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
   return {
     async prepare(query, auth, run) {
       if (!opts.enabled) return run(query);
-      const text = typeof query === 'string' ? query : JSON.stringify(query);
-      if (text === undefined || text.length > MAX_QUERY_CHARS || text.includes(NUL_IN_JSON)) return run(query);
       const contextKey = JSON.stringify([auth.via, auth.securityContext, auth.rawContext]);
       // A GET query string is decoded by the pipeline; only decoded queries are shaped.
       const shape = typeof query === 'string' ? undefined : shapeOf(query);
-      if (!shape || CLOCK_DEPENDENT.test(shape.text)) return exact(text, contextKey, query, run);
-      const key = `s${JSON.stringify([shape.text, contextKey])}`;
+      if (!shape || shape.chars > MAX_QUERY_CHARS || shape.nul || CLOCK_DEPENDENT.test(shape.text)) return exact(query, contextKey, run);
+      // Both parts are JSON text, which escapes every control character, so the separator is unambiguous.
+      const key = `s${contextKey}\u0001${shape.text}`;
       const held = lru.get(key);
       if (held === undefined) {
         const { prepared, entry } = await firstSight(shape, query, run);
-        if (entry.kind === 'fixed') counts.fixedShapes += 1;
         lru.set(key, entry);
+        if (entry.kind === 'fixed') {
+          counts.fixedShapes += 1;
+          const exactAt = exactKey(query, contextKey);
+          if (exactAt !== undefined) lru.set(exactAt, { kind: 'exact', prepared });
+        }
         return prepared;
       }
-      if (held.kind !== 'rebind') return exact(text, contextKey, query, run);
+      if (held.kind !== 'rebind') return exact(query, contextKey, run);
       // The value checks validation makes, in its order, so a bad value fails as it would fresh.
       held.members.forEach((member, i) => {
         const leaf = shape.leaves[i] as LeafRef;
