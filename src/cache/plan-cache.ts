@@ -150,6 +150,9 @@ function shapeOf(decoded: unknown): Shape | undefined {
     if (typeof op !== 'string' || !Array.isArray(f.values)) return f;
     const like = (LIKE_OPS as readonly string[]).includes(op);
     if (!like && !(COMPARE_OPS as readonly string[]).includes(op)) return f;
+    // As validation reads it; a leaf without a member name is refused there, so it keeps its values.
+    const name = typeof f.member === 'string' ? f.member : f.dimension;
+    if (typeof name !== 'string') return f;
     const raw = f.values as unknown[];
     const values: unknown[] = [];
     let placed = 0;
@@ -170,9 +173,6 @@ function shapeOf(decoded: unknown): Shape | undefined {
       placed += 1;
     }
     if (placed === 0) return f;
-    const name = typeof f.member === 'string' ? f.member : f.dimension;
-    // A leaf validation would refuse (no member name) keeps no placeholder meaning: preparing it fails.
-    if (typeof name !== 'string') return f;
     leaves.push({ name, operator: op as FilterOperator, values: raw as LeafRef['values'] });
     return { ...f, values };
   };
@@ -321,7 +321,12 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
     if (shape.slots.length === 0) return { prepared, entry: { kind: 'rebind', template: prepared, trie: { children: new Map() }, members: [] } };
     const members: (Measure | Dimension)[] = [];
     for (const leaf of shape.leaves) {
-      const member = checkedMember(opts.model, leaf.name);
+      let member: Measure | Dimension | undefined;
+      try {
+        member = checkedMember(opts.model, leaf.name);
+      } catch {
+        member = undefined;
+      }
       if (!member) return fixed;
       members.push(member);
     }
