@@ -69,8 +69,6 @@ export interface PlanCacheOptions {
 const CLOCK_DEPENDENT = /date/i;
 // Dashboards repeat small queries; a huge one (thousands of filter values) would hold megabytes per entry.
 const MAX_QUERY_CHARS = 8192;
-// NUL never survives zod, so a placeholder (NUL + class) cannot collide with a value kept verbatim.
-const NUL_IN_JSON = '\\u0000';
 const LIKE_SPECIAL = /[\\%_]/;
 const NUMERIC = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const BOOLEAN_WORD = /^(true|false)$/i;
@@ -95,7 +93,7 @@ interface Shape {
   readonly text: string;
   /** About the length of the query's JSON text: the shape's, with each placeholder as long as its value. */
   readonly chars: number;
-  /** A value holds a NUL character (zod refuses it; here it could pass for a placeholder). */
+  /** A placeholder's value holds a NUL character: zod refuses it, and placeholders start with one. */
   readonly nul: boolean;
   readonly slots: readonly Slot[];
   readonly leaves: readonly LeafRef[];
@@ -292,10 +290,10 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
   const lru = new LRUCache<string, Entry<P>>({ max: opts.maxEntries });
   const counts = { firstSights: 0, rebinds: 0, exactHits: 0, fixedShapes: 0 };
 
-  /** The exact-text key of a query the memo may keep, or undefined (too large, NUL, clock-dependent). */
+  /** The exact-text key of a query the memo may keep, or undefined (too large, clock-dependent). */
   const exactKey = (query: unknown, contextKey: string): string | undefined => {
     const text = typeof query === 'string' ? query : JSON.stringify(query);
-    if (text === undefined || text.length > MAX_QUERY_CHARS || text.includes(NUL_IN_JSON) || CLOCK_DEPENDENT.test(text)) return undefined;
+    if (text === undefined || text.length > MAX_QUERY_CHARS || CLOCK_DEPENDENT.test(text)) return undefined;
     // Both parts are JSON text (or the query string as sent, last), so the separator is unambiguous.
     return `x${contextKey}\u0001${text}`;
   };
