@@ -1,10 +1,15 @@
 /**
  * The plan cache over HTTP on the real PostgreSQL: requests of one shape with new filter values
  * (GET and POST, nested filters, `total`) return the rows psql returns for each value, for each
- * user's own rows; a value a fresh prepare refuses gets the same 4xx as an app without the cache.
+ * user's own rows; a value a fresh prepare refuses gets the same 4xx as an app without the cache,
+ * and the audit log notes the same cubes, members and row filters as that app does.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
+import type { AuditLog } from '../../src/audit/create-audit-log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, testDatabaseUrl, type TestApp } from '../support/test-app.js';
 import { tenantOfUser, userToken } from '../support/tokens.js';
@@ -12,12 +17,14 @@ import { tenantOfUser, userToken } from '../support/tokens.js';
 let admin: pg.Client;
 let cached: TestApp;
 let uncached: TestApp;
+const auditDir = mkdtempSync(path.join(tmpdir(), 'tessera-plan-audit-'));
+const auditFile = (name: string) => path.join(auditDir, `${name}.jsonl`);
 
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: testDatabaseUrl() });
   await admin.connect();
-  cached = await createTestApp();
-  uncached = await createTestApp({ env: { TESSERA_CACHE: 'false' } });
+  cached = await createTestApp({ env: { TESSERA_AUDIT: `file:${auditFile('cached')}` } });
+  uncached = await createTestApp({ env: { TESSERA_CACHE: 'false', TESSERA_AUDIT: `file:${auditFile('uncached')}` } });
 });
 afterAll(async () => {
   await admin?.end();
@@ -88,5 +95,37 @@ describe('the plan cache over /load', () => {
     expect(fresh.status).toBeGreaterThanOrEqual(400);
     expect(fresh.status).toBeLessThan(500);
     expect({ status: got.status, error: got.body.error, code: got.body.code }).toEqual({ status: fresh.status, error: fresh.body.error, code: fresh.body.code });
+  });
+
+  it('audits a re-bound request exactly as the uncached app audits it', async () => {
+    const query = (city: string, qty: number) => ({
+      measures: ['Orders.count'],
+      dimensions: ['Orders.status'],
+      filters: [{ member: 'Users.city', operator: 'equals', values: [city] }, { member: 'Orders.quantity', operator: 'gt', values: [qty] }],
+    });
+    const ids: string[] = [];
+    for (const [i, [city, qty]] of ([['Paris', 1], ['Berlin', 2], ['Tokyo', 0]] as const).entries()) {
+      for (const [name, t] of [['cached', cached], ['uncached', uncached]] as const) {
+        const id = `plan-audit-${name}-${i}`;
+        const res = await request(t.app).post('/cubejs-api/v1/load').set('Authorization', userToken(42)).set('x-request-id', id).send({ query: query(city, qty) });
+        expect(res.status, res.text).toBe(200);
+        if (name === 'cached') ids.push(id);
+      }
+    }
+    const records = async (t: TestApp, name: string) => {
+      for (let attempt = 0; ; attempt++) {
+        await (t.app.locals.audit as AuditLog).close();
+        const all = readFileSync(auditFile(name), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+        const mine = all.filter((r) => String(r.requestId).startsWith(`plan-audit-${name}-`));
+        if (mine.length === ids.length || attempt >= 100) return mine.sort((a, b) => String(a.requestId).localeCompare(String(b.requestId)));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const noted = (r: Record<string, unknown>) => ({ cubes: r.cubes, members: r.members, rowFilters: r.rowFilters, dbRole: r.dbRole, rows: r.rows, status: r.status, decision: r.decision });
+    const got = (await records(cached, 'cached')).map(noted);
+    const fresh = (await records(uncached, 'uncached')).map(noted);
+    expect(got).toHaveLength(3);
+    expect(got).toEqual(fresh);
+    expect(got[0]!.rowFilters).toEqual(expect.arrayContaining(['Orders.sql(id, tenant_id)', 'Users.sql(tenant_id, id)']));
   });
 });
