@@ -62,8 +62,8 @@ function requireDimension(model: Model, name: string, where: string): Dimension 
 /** A hidden member is refused exactly like an unknown one, wherever it appears, so no answer reveals that it exists. */
 const hidden = (name: string) => unknownMember(name);
 
-const LIKE_OPS: readonly FilterOperator[] = ['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith'];
-const COMPARE_OPS: readonly FilterOperator[] = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte'];
+export const LIKE_OPS: readonly FilterOperator[] = ['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith'];
+export const COMPARE_OPS: readonly FilterOperator[] = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte'];
 const NO_VALUE_OPS: readonly FilterOperator[] = ['set', 'notSet', 'measureFilter'];
 const NUMERIC = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const BOOLEAN = /^(true|false|1|0)$/i;
@@ -72,11 +72,11 @@ function bad(message: string): EngineError {
   return new EngineError('ERR_QUERY_INVALID', message);
 }
 
-function normaliseValues(raw: readonly (string | number | boolean | null)[] | undefined): FilterValue[] {
+export function normaliseValues(raw: readonly (string | number | boolean | null)[] | undefined): FilterValue[] {
   return (raw ?? []).map((v) => (v === null ? null : String(v)));
 }
 
-function checkValueTypes(member: Measure | Dimension, op: FilterOperator, values: readonly FilterValue[]): void {
+export function checkValueTypes(member: Measure | Dimension, op: FilterOperator, values: readonly FilterValue[]): void {
   const type = member.kind === 'measure' ? (member.type === 'time' || member.type === 'string' || member.type === 'boolean' ? member.type : 'number') : member.type;
   const nonNull = values.filter((v): v is string => v !== null);
   if (type === 'number' && COMPARE_OPS.includes(op)) {

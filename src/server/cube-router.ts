@@ -16,7 +16,7 @@ import { responseKeyFor } from '../cache/response-memo.js';
 import { noteQueries, noteResults } from '../audit/note-queries.js';
 import { timed } from '../metrics/request-timing.js';
 import { bindStatementScope, type StatementScope } from '../db/statement-scope.js';
-import { createPrepareMemo } from '../cache/prepare-memo.js';
+import { createPlanCache } from '../cache/plan-cache.js';
 
 export interface CubeRouterOptions {
   readonly policies?: QueryPolicies | undefined;
@@ -106,8 +106,8 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
 
   const prepare = async (req: Request, res: Response, rawQuery: unknown = param(req, 'query'), memo = false) => {
     const compile = (q: unknown) => prepareRequest(q, pipeline, auth(res));
-    // /load remembers an identical query from an identical context (see prepare-memo.ts for when it may not).
-    const prepared = await timed(res, 'compile', () => (memo ? prepareMemo.prepare(rawQuery, auth(res), compile) : compile(rawQuery)));
+    // /load reuses the plan of a query of the same shape from an identical context (see plan-cache.ts for when it may not).
+    const prepared = await timed(res, 'compile', () => (memo ? planCache.prepare(rawQuery, auth(res), compile) : compile(rawQuery)));
     noteQueries(res, prepared, deps.model);
     return prepared;
   };
@@ -115,10 +115,11 @@ export function createCubeRouter(deps: AppDeps, options: CubeRouterOptions = {})
   // Cube's long poll: past the wait, answer "Continue wait" while the statement runs into the cache.
   const continueWaitMs = deps.resultCache ? deps.config.cache?.continueWaitMs ?? 0 : 0;
 
-  // Identical requests from identical contexts are prepared once (with the cache on, and no hook taking part).
+  // Requests of one shape from identical contexts are prepared once (with the cache on, and no hook taking part).
   const { hooks } = deps.config;
-  const prepareMemo = createPrepareMemo<Awaited<ReturnType<typeof prepareRequest>>>({
+  const planCache = createPlanCache<Awaited<ReturnType<typeof prepareRequest>>>({
     maxEntries: PREPARED_REQUESTS_MAX,
+    model: deps.model,
     enabled: deps.resultCache !== undefined && !hooks.queryRewrite && !hooks.contextToGroups,
   });
 
