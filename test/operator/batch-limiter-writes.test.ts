@@ -10,35 +10,17 @@ import { batchLimiterWrites, type BatchOptions } from '../../src/operator/batch-
 import { closeLimiterConnections, createCounterStoreFactory, createLimiterFactory } from '../../src/operator/create-limiter-factory.js';
 import { migrateOperatorSchema } from '../../src/operator/migrate-operator-schema.js';
 import { testDatabaseUrl } from '../support/test-app.js';
+import { countStatements } from './count-statements.js';
 import { uniqueSchema } from './operator-fixtures.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** No timer flush during a test: flushes happen when a test calls them. */
 const MANUAL = 3_600_000;
 
-interface CountedConnection {
-  query(...args: unknown[]): Promise<unknown>;
-  counted?: true;
-}
-
-/** A pool whose every statement on a connection is recorded. */
+/** A pool of its own whose every statement goes into `statements`. */
 function countedKnex(statements: string[]): Knex {
   const knex = knexFactory({ client: 'pg', connection: testDatabaseUrl(), pool: { min: 0, max: 2 } });
-  const client = knex.client as { acquireConnection(): Promise<CountedConnection> };
-  const acquire = client.acquireConnection.bind(client);
-  client.acquireConnection = async () => {
-    const conn = await acquire();
-    if (!conn.counted) {
-      const query = conn.query.bind(conn);
-      conn.query = (...args) => {
-        const q = args[0];
-        statements.push(typeof q === 'string' ? q : String((q as { text?: unknown }).text));
-        return query(...args);
-      };
-      conn.counted = true;
-    }
-    return conn;
-  };
+  countStatements(knex, () => true, statements);
   return knex;
 }
 
