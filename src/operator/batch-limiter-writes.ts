@@ -23,7 +23,9 @@
  * back. So with P processes a key gets at most P × lease more than its limit in a window (for
  * 600 per minute, lease 15), plus one per process each time a key's entry leaves the LRU
  * (`maxKeys` keys) or the app is rebuilt. Grants are never lost: they are sent on the next
- * flush, or retried after a failed one; late ones count in the next window (never fewer).
+ * flush, or retried after a failed one; late ones count in the next window (never fewer). Only
+ * at shutdown, if the store does not answer within `closeTimeoutMs` (1 s), are the last ones
+ * dropped.
  * The X-RateLimit-Remaining of a local grant is the process's best knowledge of the total.
  */
 import { LRUCache } from 'lru-cache';
@@ -51,6 +53,8 @@ export interface BatchOptions {
   readonly maxKeys?: number;
   /** Keys per flush statement. */
   readonly maxBatch?: number;
+  /** How long `close` waits for its last flush (a store that does not answer must not hold up shutdown). */
+  readonly closeTimeoutMs?: number;
 }
 
 /** The `consume` surface the query limiter uses. */
@@ -207,8 +211,19 @@ export function batchLimiterWrites(store: CounterStore, opts: BatchOptions = {})
     async close() {
       closed = true;
       clearInterval(timer);
-      await flushing;
-      await flush();
+      let timeout: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => {
+        timeout = setTimeout(resolve, opts.closeTimeoutMs ?? 1000);
+        timeout.unref();
+      });
+      try {
+        await Promise.race([(async () => {
+          await flushing;
+          await flush();
+        })(), gaveUp]);
+      } finally {
+        clearTimeout(timeout);
+      }
     },
     async consume(key: string): Promise<RateLimiterRes> {
       const now = clock();

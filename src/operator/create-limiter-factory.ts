@@ -9,6 +9,7 @@
 import type { Knex } from 'knex';
 import { Redis } from 'ioredis';
 import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { classifyDatabaseError } from '../db/database-errors.js';
 import { META_TABLES } from './migrate-operator-schema.js';
 
 export interface LimiterSpec {
@@ -52,6 +53,9 @@ interface PgResult {
 
 interface PgConnection {
   query(q: PgQuery): Promise<PgResult>;
+  /** knex's mark for a connection its pool must not hand out again. */
+  __knex__disposed?: unknown;
+  readonly connection?: { readonly stream?: { destroy(): void } };
 }
 
 const redisClients = new Map<string, Redis>();
@@ -105,6 +109,14 @@ export function createCounterStoreFactory(options: CounterStoreOptions): Counter
       const conn = (await knex.client.acquireConnection()) as PgConnection;
       try {
         return await conn.query({ text: q.text, values: q.values ?? [] });
+      } catch (err) {
+        // A connection that timed out or broke is not handed out again (the pool drops a disposed one):
+        // after a partition it would hold its stuck statement and time out every limiter write.
+        if (classifyDatabaseError(err) === 'ERR_DB_UNAVAILABLE') {
+          conn.__knex__disposed = err;
+          conn.connection?.stream?.destroy();
+        }
+        throw err;
       } finally {
         await knex.client.releaseConnection(conn);
       }
