@@ -108,6 +108,8 @@ export interface OperatorConfig {
   /** TESSERA_QUERY_RATE_LIMIT requests per TESSERA_QUERY_RATE_WINDOW_SEC, per key / token subject. */
   readonly queryRateLimit: number;
   readonly queryRateWindowSec: number;
+  /** TESSERA_RATE_LIMIT_FLUSH_MS (250): how often a process sends the query and anonymous limiters' local counts to the store. */
+  readonly rateLimitFlushMs?: number | undefined;
   /** TESSERA_META_SCHEMA: PostgreSQL schema for operator state, default `tessera_meta`. */
   readonly metaSchema?: string | undefined;
 }

@@ -122,6 +122,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     loginWindowSec: fromEnv('loginWindowSec', 'TESSERA_LOGIN_WINDOW_SEC'),
     queryRateLimit: fromEnv('queryRateLimit', 'TESSERA_QUERY_RATE_LIMIT'),
     queryRateWindowSec: fromEnv('queryRateWindowSec', 'TESSERA_QUERY_RATE_WINDOW_SEC'),
+    rateLimitFlushMs: fromEnv('rateLimitFlushMs', 'TESSERA_RATE_LIMIT_FLUSH_MS'),
     metaSchema: fromEnv('metaSchema', 'TESSERA_META_SCHEMA'),
     corsOrigins: fromEnv('corsOrigins', 'TESSERA_CORS_ORIGINS'),
     logLevel: fromEnv('logLevel', 'LOG_LEVEL', 'TESSERA_LOG_LEVEL'),
@@ -262,6 +263,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
       loginWindowSec: o.loginWindowSec,
       queryRateLimit: o.queryRateLimit,
       queryRateWindowSec: o.queryRateWindowSec,
+      rateLimitFlushMs: o.rateLimitFlushMs,
       metaSchema: o.metaSchema,
     },
     logLevel: o.logLevel,
@@ -388,6 +390,7 @@ const rawSchema = z.object({
   loginWindowSec: int(1, 86_400 * 30, 900),
   queryRateLimit: int(1, 1_000_000_000, 600),
   queryRateWindowSec: int(1, 86_400, 60),
+  rateLimitFlushMs: int(10, 3_600_000, 250),
   corsOrigins: list(
     str.refine((v) => v === '*' || (URL.canParse(v) && new URL(v).origin === v), 'must be * or origins like https://app.example.com'),
   ).transform((v) => Object.freeze(v)),

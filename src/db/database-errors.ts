@@ -29,7 +29,7 @@ const BY_CLASS: Readonly<Record<string, DatabaseErrorCode>> = {
 
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'EHOSTDOWN', 'ENETDOWN']);
 
-const LOST_CONNECTION = /connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Knex: Timeout acquiring a connection|Query read timeout|socket hang up/i;
+const LOST_CONNECTION = /connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Knex: Timeout acquiring a connection|Query read timeout|socket hang up|^timeout expired$/i;
 
 /** Maps a pg / pool / socket / knex failure to the code callers see. */
 export function classifyDatabaseError(err: unknown): DatabaseErrorCode {

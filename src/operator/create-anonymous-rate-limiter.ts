@@ -10,12 +10,14 @@ import type { AppDeps } from '../server/app-deps.js';
 import { batchLimiterWrites } from './batch-limiter-writes.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
 import { createClientIpResolver, limiterBucket } from './create-client-ip-resolver.js';
-import { createLimiterFactory } from './create-limiter-factory.js';
+import { createCounterStoreFactory } from './create-limiter-factory.js';
 import { metaSchemaName } from './migrate-operator-schema.js';
 
 export interface AnonymousRateLimiter {
   /** Counts one anonymous request of this client; rejects with a 429 past the limit. */
   count(req: Parameters<RequestHandler>[0]): Promise<void>;
+  /** Stops its flush timer and writes what is pending. */
+  close(): Promise<void>;
 }
 
 export function createAnonymousRateLimiter(deps: Pick<AppDeps, 'config' | 'db'>): AnonymousRateLimiter {
@@ -23,13 +25,15 @@ export function createAnonymousRateLimiter(deps: Pick<AppDeps, 'config' | 'db'>)
   const { anonymousRateLimit, anonymousRateWindowSec } = securityOf(deps.config);
   const clientIp = createClientIpResolver(operator.trustedProxies);
   const limiter = batchLimiterWrites(
-    createLimiterFactory({ knex: deps.db.knex, schema: metaSchemaName(operator.metaSchema), redisUrl: operator.redisUrl })({
+    createCounterStoreFactory({ knex: deps.db.knex, schema: metaSchemaName(operator.metaSchema), redisUrl: operator.redisUrl })({
       name: 'anonymous',
       points: anonymousRateLimit,
       durationSec: anonymousRateWindowSec,
     }),
+    { flushMs: operator.rateLimitFlushMs },
   );
   return {
+    close: () => limiter.close(),
     async count(req) {
       try {
         await limiter.consume(`ip:${limiterBucket(clientIp(req))}`);

@@ -1,6 +1,8 @@
 /**
  * Per-key and per-subject query limits for /cubejs-api/v1, with
  * X-RateLimit-Limit/-Remaining/-Reset on every answer and Retry-After on 429.
+ * Far from the limit a request costs no store round trip (see batch-limiter-writes.ts
+ * for when a grant is local and how far past the limit that can go).
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
@@ -11,7 +13,7 @@ import type { AppDeps } from '../server/app-deps.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
 import { createClientIpResolver, limiterBucket, type ClientIpResolver } from './create-client-ip-resolver.js';
 import { batchLimiterWrites } from './batch-limiter-writes.js';
-import { createLimiterFactory } from './create-limiter-factory.js';
+import { createCounterStoreFactory } from './create-limiter-factory.js';
 import { metaSchemaName } from './migrate-operator-schema.js';
 
 export type QueryRateLimiterDeps = Pick<AppDeps, 'config' | 'db'> & Partial<Pick<AppDeps, 'logger'>>;
@@ -39,18 +41,19 @@ function limitHeaders(limit: number, state: RateLimiterRes): Record<string, stri
  * reads the caller from `res.locals.auth` (an AuthResult) and falls back to
  * the client address when no caller is known.
  */
-export function createQueryRateLimiter(deps: QueryRateLimiterDeps): RequestHandler {
+export function createQueryRateLimiter(deps: QueryRateLimiterDeps): RequestHandler & { close(): Promise<void> } {
   const { operator } = deps.config;
   const clientIp = createClientIpResolver(operator.trustedProxies);
   const limiter = batchLimiterWrites(
-    createLimiterFactory({
+    createCounterStoreFactory({
       knex: deps.db.knex,
       schema: metaSchemaName(operator.metaSchema),
       redisUrl: operator.redisUrl,
     })({ name: 'query', points: operator.queryRateLimit, durationSec: operator.queryRateWindowSec }),
+    { flushMs: operator.rateLimitFlushMs },
   );
 
-  return async (req, res, next) => {
+  const handler: RequestHandler = async (req, res, next) => {
     const key = rateLimitKey(res.locals.auth as AuthResult | undefined, req, clientIp);
     try {
       res.set(limitHeaders(operator.queryRateLimit, await limiter.consume(key)));
@@ -64,4 +67,5 @@ export function createQueryRateLimiter(deps: QueryRateLimiterDeps): RequestHandl
     }
     next();
   };
+  return Object.assign(handler, { close: () => limiter.close() });
 }

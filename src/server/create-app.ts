@@ -32,6 +32,14 @@ import { openApiRoute } from '../openapi/openapi-route.js';
 
 const HEALTH_PATHS = new Set(['/livez', '/readyz']);
 
+/** `app.locals.close`: ends what the app started (timers, pending writes), not the database. */
+export type AppClose = () => Promise<void>;
+
+/** Closes an app built by createApp; safe on undefined. */
+export async function closeApp(app: express.Express | undefined): Promise<void> {
+  await (app?.locals.close as AppClose | undefined)?.();
+}
+
 export function createApp(appDeps: AppDeps): express.Express {
   const app = express();
   const metrics = appDeps.metrics ?? createMetrics({ db: appDeps.db });
@@ -123,8 +131,16 @@ export function createApp(appDeps: AppDeps): express.Express {
       'missingClaims is matchAll: a row filter whose security context claims are missing matches every row, as in Cube',
     );
   }
-  const afterAuth = [createQueryRateLimiter(deps), createRequestGuard(deps.config)];
+  const queryLimiter = createQueryRateLimiter(deps);
+  const afterAuth = [queryLimiter, createRequestGuard(deps.config)];
   const anonymousLimiter = createAnonymousRateLimiter(deps);
+  // Stops the limiters' flush timers (sending their last counts) and writes the last audit records;
+  // a hot reload closes the app it replaces. The database is the caller's to close, after this.
+  const close: AppClose = async () => {
+    await Promise.all([queryLimiter.close(), anonymousLimiter.close()]);
+    await audit.close();
+  };
+  app.locals.close = close;
   const cubeRouterFor = (model: Model) => {
     const modelDeps = model === deps.model ? deps : Object.freeze({ ...deps, model });
     const policies = createQueryPolicies(deps.config, model);

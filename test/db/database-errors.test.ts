@@ -36,6 +36,8 @@ describe('classifyDatabaseError', () => {
     'timeout exceeded when trying to connect',
     'Connection terminated unexpectedly',
     'Query read timeout',
+    // pg's connectionTimeoutMillis destroys the socket with this.
+    'timeout expired',
     'Knex: Timeout acquiring a connection. The pool is probably full.',
   ])('maps the pool or driver failure "%s" to ERR_DB_UNAVAILABLE', (message) => {
     expect(classifyDatabaseError(new Error(message))).toBe('ERR_DB_UNAVAILABLE');

@@ -51,6 +51,21 @@ function stopServe(p: ServeProcess | undefined): Promise<void> {
   });
 }
 
+/** The environment of both processes of a pair: one database, one metadata schema, 600 s limit windows. */
+const serveEnv = (schema: string, extra: Record<string, string>): Record<string, string> => ({
+  NODE_ENV: 'test',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  DATABASE_URL: testDatabaseUrl(),
+  CUBEJS_API_SECRET: TEST_SECRET,
+  CUBEJS_SCHEMA_PATH: MODEL,
+  LOG_LEVEL: 'silent',
+  TESSERA_META_SCHEMA: schema,
+  TESSERA_DB_POOL_MAX: '3',
+  TESSERA_QUERY_RATE_WINDOW_SEC: '600',
+  ...extra,
+});
+
 const load = (base: string, key: string) =>
   request(base)
     .get('/cubejs-api/v1/load')
@@ -65,22 +80,12 @@ describe('two Tessera processes on one database', () => {
   const knex = knexFactory({ client: 'pg', connection: testDatabaseUrl(), pool: { min: 0, max: 1 } });
 
   beforeAll(async () => {
-    const env = {
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: testDatabaseUrl(),
-      CUBEJS_API_SECRET: TEST_SECRET,
-      CUBEJS_SCHEMA_PATH: MODEL,
-      LOG_LEVEL: 'silent',
+    const env = serveEnv(schema, {
       TESSERA_AUTH: 'local',
-      TESSERA_META_SCHEMA: schema,
       TESSERA_ARGON2_MEMORY_KIB: '1024',
-      TESSERA_DB_POOL_MAX: '3',
       TESSERA_QUERY_RATE_LIMIT: '4',
-      TESSERA_QUERY_RATE_WINDOW_SEC: '600',
       TESSERA_LOGIN_MAX_FAILURES: '3',
-    };
+    });
     // Both start at once, so they also race to migrate the metadata schema.
     [a, b] = await Promise.all([startServe(env), startServe(env)]);
     expect((await request(a.url).post('/api/auth/setup').send({ password: PASSWORD })).status).toBe(201);
@@ -137,6 +142,18 @@ describe('two Tessera processes on one database', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 429]);
   });
 
+  it('keep a small budget exact under concurrent requests to both processes', async () => {
+    // 4 per window is inside the limiter's headroom: every request is decided by the store.
+    const token = userToken(14);
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        request(i % 2 === 0 ? a!.url : b!.url).get('/cubejs-api/v1/load').query({ query: JSON.stringify({ measures: ['Orders.count'] }) }).set('Authorization', token),
+      ),
+    );
+    expect(statuses.filter((r) => r.status === 200)).toHaveLength(4);
+    expect(statuses.filter((r) => r.status === 429)).toHaveLength(6);
+  });
+
   it('share the failed-login count, and a spoofed X-Forwarded-For does not reset it', async () => {
     await clearLoginCounters();
     const statuses: number[] = [];
@@ -160,5 +177,59 @@ describe('two Tessera processes on one database', () => {
       expect((await request(base).get('/api/auth/session').set('Cookie', session)).status).toBe(401);
     }
     expect((await request(a!.url).post('/api/auth/login').send({ password: NEW_PASSWORD })).status).toBe(200);
+  });
+});
+
+describe('two Tessera processes sharing query budgets with local grants', () => {
+  // 100 per window: local grants up to 80 (headroom 20), at most 2 (the lease) held per process.
+  // The flush timer is an hour, so counts reach the store only by writes near the limit and at shutdown.
+  const schema = uniqueSchema('cluster_batch');
+  let a: ServeProcess | undefined;
+  let b: ServeProcess | undefined;
+  const knex = knexFactory({ client: 'pg', connection: testDatabaseUrl(), pool: { min: 0, max: 1 } });
+  const subjects = Array.from({ length: 40 }, (_, i) => 2000 + i);
+  const heavy = 3000;
+  const query = (base: string, user: number) =>
+    request(base).get('/cubejs-api/v1/load').query({ query: JSON.stringify({ measures: ['Orders.count'] }) }).set('Authorization', userToken(user));
+
+  beforeAll(async () => {
+    const env = serveEnv(schema, { TESSERA_QUERY_RATE_LIMIT: '100', TESSERA_RATE_LIMIT_FLUSH_MS: '3600000' });
+    [a, b] = await Promise.all([startServe(env), startServe(env)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([stopServe(a), stopServe(b)]);
+    await knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+    await knex.destroy();
+  });
+
+  it('let one subject go past its limit by at most 2 × lease, then refuse on both', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 65; i++) for (const base of [a!.url, b!.url]) statuses.push((await query(base, heavy)).status);
+    const granted = statuses.filter((s) => s === 200).length;
+    expect(granted).toBeGreaterThanOrEqual(100);
+    expect(granted).toBeLessThanOrEqual(104);
+    expect(statuses.slice(-10)).toEqual(Array<number>(10).fill(429));
+    expect(new Set(statuses)).toEqual(new Set([200, 429]));
+  });
+
+  it('answer new subjects on both without losing a count: shutdown writes what each process held', async () => {
+    for (const user of subjects) {
+      for (const base of [a!.url, b!.url]) {
+        const res = await query(base, user);
+        expect(res.status).toBe(200);
+        expect(res.headers['x-ratelimit-remaining']).toBe('99');
+      }
+    }
+    // Nothing for these subjects reached the store yet: every grant was local.
+    const early = await knex.withSchema(schema).table('rate_limits').where('key', 'like', 'query:sub:%').select('key');
+    expect(early).toHaveLength(1);
+
+    await Promise.all([stopServe(a), stopServe(b)]);
+    const rows = await knex.withSchema(schema).table('rate_limits').where('key', 'like', 'query:sub:%').select('key', 'points');
+    expect(rows).toHaveLength(subjects.length + 1);
+    const points = rows.map((r) => Number(r.points)).sort((x, y) => x - y);
+    // Each new subject: one request on each process; the heavy one: all its 130, refused ones included.
+    expect(points).toEqual([...Array<number>(subjects.length).fill(2), 130]);
   });
 });

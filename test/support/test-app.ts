@@ -17,7 +17,7 @@ import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createDatabase } from '../../src/db/create-database.js';
 import type { AppDeps } from '../../src/server/app-deps.js';
-import { createApp } from '../../src/server/create-app.js';
+import { closeApp, createApp } from '../../src/server/create-app.js';
 import { createAppDeps } from '../../src/server/create-app-deps.js';
 import { createLogger } from '../../src/server/create-logger.js';
 import { TEST_SECRET } from './tokens.js';
@@ -95,8 +95,13 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   try {
     const deps = await createAppDeps({ config, db, logger });
     const app = createApp(deps);
-    // deps.db is the result cache in front of db when the cache is on; closing it closes both.
-    return { app, deps, config, logger, close: () => deps.db.close() };
+    // The app's limiter timers stop and send their counts first; deps.db is the result cache in front
+    // of db when the cache is on, and closing it closes both.
+    const close = async () => {
+      await closeApp(app);
+      await deps.db.close();
+    };
+    return { app, deps, config, logger, close };
   } catch (err) {
     await db.close();
     throw err;

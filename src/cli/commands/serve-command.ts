@@ -11,13 +11,12 @@ import type { Config } from '../../config/config.js';
 import { createDatabase } from '../../db/create-database.js';
 import { seedDemo } from '../../db/seed.js';
 import { checkRowLevelSecurity } from '../../db/rls/check-row-level-security.js';
-import { createApp } from '../../server/create-app.js';
+import { closeApp, createApp } from '../../server/create-app.js';
 import { createAppDeps } from '../../server/create-app-deps.js';
 import { createLogger } from '../../server/create-logger.js';
 import { startHttpServer, type RunningServer } from '../../server/start-http-server.js';
 import { watchModel, type ModelWatcher } from '../../schema/watch-model.js';
 import type { AppDeps } from '../../server/app-deps.js';
-import type { AuditLog } from '../../audit/create-audit-log.js';
 import { defineCommand, UsageError, writeErr } from '../cli-command.js';
 import { DEMO_TENANT_ID, DEMO_USER_ID, loadCliConfig, resolveDatabase } from '../open-database.js';
 import { StartupError } from '../startup-error.js';
@@ -71,8 +70,8 @@ async function serve(overrides: Record<string, string | undefined>): Promise<num
   let watcher: ModelWatcher | undefined;
   const close = async (): Promise<void> => {
     watcher?.close();
-    // Audit records of the last requests are written before the database (their sink, perhaps) closes.
-    await (app?.locals.audit as AuditLog | undefined)?.close();
+    // Limiter counts and audit records of the last requests are written before the database (their sink, perhaps) closes.
+    await closeApp(app);
     await db.close();
     await embedded?.stop();
   };
@@ -100,7 +99,7 @@ async function serve(overrides: Record<string, string | undefined>): Promise<num
                 (next) => {
                   const previous = app;
                   app = createApp(next);
-                  void (previous?.locals.audit as AuditLog | undefined)?.close();
+                  void closeApp(previous);
                   logger.info({ version: next.model.version }, 'model reloaded');
                 },
                 (err: unknown) => logger.error({ err }, 'model not reloaded; the last good model keeps serving'),
