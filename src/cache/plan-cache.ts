@@ -264,6 +264,13 @@ function valuePositions(real: unknown, stand: unknown, reals: readonly string[],
   return same(real, stand) ? root : undefined;
 }
 
+/** The slots a trie places. */
+function slotsIn(trie: Trie, into = new Set<number>()): Set<number> {
+  if (trie.slot !== undefined) into.add(trie.slot);
+  for (const child of trie.children.values()) slotsIn(child, into);
+  return into;
+}
+
 /** The template with each slot's position holding `values[slot]`, copying only the containers on the way. */
 function rebind(node: unknown, trie: Trie, values: readonly string[]): unknown {
   if (trie.slot !== undefined) return values[trie.slot];
@@ -338,7 +345,9 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
     }
     const reals = shape.slots.map((s) => String(s.value));
     const trie = valuePositions(prepared, stand, reals, new Map(sentinels.map((s, k) => [String(s), k])));
-    if (!trie) return fixed;
+    // Every value must show up somewhere: one that preparing normalised away (mapped both the real
+    // value and its sentinel to the same output) would leave the template holding the real one.
+    if (!trie || slotsIn(trie).size !== shape.slots.length) return fixed;
     return { prepared, entry: { kind: 'rebind', template: prepared, trie, members } };
   };
 

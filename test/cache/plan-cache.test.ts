@@ -175,6 +175,18 @@ describe('the plan cache over the demo model', () => {
     expect(await prepare(filtered('Orders.isShipped', 'equals', ['0']))).toStrictEqual(await prepareRequest(filtered('Orders.isShipped', 'equals', ['0']), deps, CTX));
   });
 
+  it('marks a shape fixed when preparing maps a value and its sentinel to one output', async () => {
+    // A preparation that lowercases values makes 'true' and its stand-in 'True' look alike, though 'false' differs.
+    const lowered = (q: unknown) => JSON.parse(JSON.stringify(q), (key, v) => (key === 'values' && Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x.toLowerCase() : x)) : v));
+    const cache = createPlanCache<PreparedRequest>({ maxEntries: 50, enabled: true, model: deps.model });
+    const prepare = (q: unknown) => cache.prepare(q, CTX, (x) => prepareRequest(lowered(x), deps, CTX));
+    await prepare(filtered('Orders.isShipped', 'equals', ['true']));
+    expect(cache.stats().fixedShapes).toBe(1);
+    const other = await prepare(filtered('Orders.isShipped', 'equals', ['false']));
+    expect(other.queries[0]!.compiled.params).toContain('false');
+    expect(other.queries[0]!.compiled.params).not.toContain('true');
+  });
+
   it('re-binds a blending query, pivotQuery included', async () => {
     const { runs, prepare } = cacheAndRuns();
     const grouped = { dimension: 'Orders.createdAt', granularity: 'month' };
