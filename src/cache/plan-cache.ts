@@ -21,8 +21,9 @@
  *     `localToUtc` for time members, whose shapes are never re-bound (checked on first sight).
  * Nothing else looks at a value (policies read member names and the context; plans are value
  * free), so preparing is parametric in these values: the output is one template with the
- * normalised values at fixed positions. First sight checks that claim instead of trusting it:
- * the shape is prepared with the real values and again with distinct sentinels of the same
+ * normalised values at fixed positions. The proof checks that claim instead of trusting it. A
+ * shape met for the first time is only prepared and kept by its exact text (one-off queries cost
+ * one preparation); when it comes back with new values it is prepared with those values and again with distinct sentinels of the same
  * classes, and kept as re-bindable only if the two outputs are equal everywhere (SQL text,
  * columns, plans, read sets, echoed queries, settings) except at positions holding a real value
  * in one and its own sentinel in the other. Those positions (params, query and cubeQuery filter
@@ -40,14 +41,16 @@ import { cubeOf, nameOf, type FilterOperator } from '../query/validated-query.js
 import type { Dimension, Measure, Model } from '../schema/model.js';
 
 export interface PlanCache<P> {
-  /** `run(query)` once per shape (twice on first sight); failures are not kept, so a bad request fails again in full. */
+  /** `run(query)` once on a shape's first sight, twice more when it comes back with new values (the proof), then never; failures are not kept, so a bad request fails again in full. */
   prepare(query: unknown, auth: AuthResult, run: (query: unknown) => Promise<P>): Promise<P>;
   /** Counters, for tests and diagnostics. */
   stats(): PlanCacheStats;
 }
 
 export interface PlanCacheStats {
-  /** Shapes prepared on first sight (real and sentinel values). */
+  /** Shapes met for the first time (prepared once, kept by exact text). */
+  readonly seenOnce: number;
+  /** Shapes proved when they came back with new values (prepared with real and sentinel values). */
   readonly firstSights: number;
   /** Requests answered from a shape's template, values re-bound. */
   readonly rebinds: number;
@@ -114,7 +117,8 @@ interface Rebindable<P> {
   /** Per placeholder leaf (same order as `Shape.leaves`): the member validation checks values against. */
   readonly members: readonly (Measure | Dimension)[];
 }
-type Entry<P> = Rebindable<P> | { readonly kind: 'fixed' } | { readonly kind: 'exact'; readonly prepared: P };
+/** `seen`: a shape met once, not yet proved (most one-off queries never come back, so they cost one preparation). */
+type Entry<P> = Rebindable<P> | { readonly kind: 'seen' } | { readonly kind: 'fixed' } | { readonly kind: 'exact'; readonly prepared: P };
 
 function classOf(v: string | number): ValueClass {
   if (typeof v === 'number') return 'n';
@@ -295,7 +299,7 @@ function checkedMember(model: Model, name: string): Measure | Dimension | undefi
 
 export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanCache<P> {
   const lru = new LRUCache<string, Entry<P>>({ max: opts.maxEntries });
-  const counts = { firstSights: 0, rebinds: 0, exactHits: 0, fixedShapes: 0 };
+  const counts = { seenOnce: 0, firstSights: 0, rebinds: 0, exactHits: 0, fixedShapes: 0 };
 
   /** The exact-text key of a query the memo may keep, or undefined (too large, clock-dependent). */
   const exactKey = (query: unknown, contextKey: string): string | undefined => {
@@ -361,7 +365,21 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
       // Both parts are JSON text, which escapes every control character, so the separator is unambiguous.
       const key = `s${contextKey}\u0001${shape.text}`;
       const held = lru.get(key);
-      if (held === undefined) {
+      if (held === undefined && shape.slots.length > 0) {
+        // First sight: prepared once and kept by exact text; the proof waits for the shape to come back.
+        const prepared = await exact(query, contextKey, run);
+        lru.set(key, { kind: 'seen' });
+        counts.seenOnce += 1;
+        return prepared;
+      }
+      if (held === undefined || held.kind === 'seen') {
+        // The same text again is an exact hit; new values make the shape worth proving.
+        const exactAt = exactKey(query, contextKey);
+        const same = exactAt === undefined ? undefined : lru.get(exactAt);
+        if (same?.kind === 'exact') {
+          counts.exactHits += 1;
+          return same.prepared;
+        }
         const { prepared, entry } = await firstSight(shape, query, run);
         lru.set(key, entry);
         if (entry.kind === 'fixed') {

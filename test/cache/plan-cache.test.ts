@@ -103,13 +103,18 @@ describe('the plan cache over the demo model', () => {
   };
   const filtered = (member: string, operator: string, values: unknown[]) => ({ measures: ['Orders.count'], filters: [{ member, operator, values }] });
 
-  it('prepares a shape twice on first sight, then re-binds new values without preparing', async () => {
+  it('prepares a shape once on first sight, twice more when it comes back with new values, then re-binds them', async () => {
     const { cache, runs, prepare } = cacheAndRuns();
     await prepare(filtered('Orders.amount', 'gt', ['10']));
-    expect(runs).toHaveLength(2);
+    expect(runs).toHaveLength(1);
+    // The same text again is the exact memo's.
+    await prepare(filtered('Orders.amount', 'gt', ['10']));
+    expect(runs).toHaveLength(1);
+    await prepare(filtered('Orders.amount', 'gt', ['20']));
+    expect(runs).toHaveLength(3);
     const again = await prepare(filtered('Orders.amount', 'gt', ['250.5']));
-    expect(runs).toHaveLength(2);
-    expect(cache.stats()).toMatchObject({ firstSights: 1, rebinds: 1, fixedShapes: 0 });
+    expect(runs).toHaveLength(3);
+    expect(cache.stats()).toMatchObject({ seenOnce: 1, firstSights: 1, rebinds: 1, exactHits: 1, fixedShapes: 0 });
     expect(again).toStrictEqual(await prepareRequest(filtered('Orders.amount', 'gt', ['250.5']), deps, CTX));
     expect(again.queries[0]!.compiled.params).toContain('250.5');
   });
@@ -122,24 +127,27 @@ describe('the plan cache over the demo model', () => {
       filters: [{ or: [{ member: 'Orders.status', operator: 'in', values: [a, null] }, { and: [{ member: 'Orders.quantity', operator: 'gte', values: [b] }, { member: 'Users.city', operator: 'startsWith', values: [c] }] }] }],
       total: true,
     });
+    await prepare(q('shipped', 1, 'Lon'));
     await prepare(q('completed', 2, 'Ber'));
     const got = await prepare(q('pending', 5, 'Mun'));
-    expect(runs).toHaveLength(2);
+    expect(runs).toHaveLength(3);
     expect(got).toStrictEqual(await prepareRequest(q('pending', 5, 'Mun'), deps, CTX));
     expect(JSON.stringify(got.pivotQuery)).toContain('"pending"');
   });
 
   it('refuses a value a fresh prepare refuses, with the same error, once its shape is cached', async () => {
     const { cache, prepare } = cacheAndRuns();
-    const cases: [unknown, unknown][] = [
-      [filtered('Orders.amount', 'gt', ['10']), filtered('Orders.amount', 'gt', ['1x'])],
-      [filtered('Orders.amount', 'gt', [10]), filtered('Orders.amount', 'gt', ['ten'])],
-      [filtered('Orders.isShipped', 'equals', ['true']), filtered('Orders.isShipped', 'equals', ['yes'])],
-      [filtered('Orders.status', 'equals', ['a']), filtered('Orders.status', 'equals', ['a\u0000b'])],
-      [filtered('Orders.count', 'lt', ['3']), filtered('Orders.count', 'contains', ['3'])],
+    // Two good values prove the shape, so the bad one takes the re-bind path.
+    const cases: [unknown, unknown, unknown][] = [
+      [filtered('Orders.amount', 'gt', ['10']), filtered('Orders.amount', 'gt', ['11']), filtered('Orders.amount', 'gt', ['1x'])],
+      [filtered('Orders.amount', 'gt', [10]), filtered('Orders.amount', 'gt', [11]), filtered('Orders.amount', 'gt', ['ten'])],
+      [filtered('Orders.isShipped', 'equals', ['true']), filtered('Orders.isShipped', 'equals', ['false']), filtered('Orders.isShipped', 'equals', ['yes'])],
+      [filtered('Orders.status', 'equals', ['a']), filtered('Orders.status', 'equals', ['b']), filtered('Orders.status', 'equals', ['a\u0000b'])],
+      [filtered('Orders.count', 'lt', ['3']), filtered('Orders.count', 'lt', ['4']), filtered('Orders.count', 'contains', ['3'])],
     ];
-    for (const [good, bad] of cases) {
+    for (const [good, good2, bad] of cases) {
       await prepare(good);
+      await prepare(good2);
       const fresh = await prepareRequest(bad, deps, CTX).catch((e: unknown) => e);
       expect(fresh).toMatchObject({ code: 'ERR_QUERY_INVALID' });
       await expect(prepare(bad)).rejects.toEqual(fresh);
@@ -151,7 +159,8 @@ describe('the plan cache over the demo model', () => {
     const { runs, prepare } = cacheAndRuns();
     await prepare(filtered('Orders.status', 'contains', ['comp']));
     const wild = await prepare(filtered('Orders.status', 'contains', ['50%']));
-    expect(runs).toHaveLength(3);
+    // A wildcard value stays in the shape, so this is another shape's first sight.
+    expect(runs).toHaveLength(2);
     expect(wild).toStrictEqual(await prepareRequest(filtered('Orders.status', 'contains', ['50%']), deps, CTX));
     expect(wild.queries[0]!.compiled.params).toContain('50\\%');
   });
@@ -159,8 +168,8 @@ describe('the plan cache over the demo model', () => {
   it('never re-binds a time member (its values are converted to UTC), but memoises the exact text', async () => {
     const { cache, runs, prepare } = cacheAndRuns();
     await prepare(filtered('Orders.createdAt', 'gt', ['2024-01-05T00:00:00.000Z']));
-    expect(cache.stats().fixedShapes).toBe(1);
     const other = await prepare(filtered('Orders.createdAt', 'gt', ['2024-02-05T00:00:00.000Z']));
+    expect(cache.stats().fixedShapes).toBe(1);
     expect(other).toStrictEqual(await prepareRequest(filtered('Orders.createdAt', 'gt', ['2024-02-05T00:00:00.000Z']), deps, CTX));
     await prepare(filtered('Orders.createdAt', 'gt', ['2024-02-05T00:00:00.000Z']));
     expect(runs).toHaveLength(2);
@@ -171,8 +180,9 @@ describe('the plan cache over the demo model', () => {
     const { cache, prepare } = cacheAndRuns();
     // '1' passes a boolean member; a numeric stand-in does not, so the shape is not proved.
     await prepare(filtered('Orders.isShipped', 'equals', ['1']));
-    expect(cache.stats().fixedShapes).toBe(1);
     expect(await prepare(filtered('Orders.isShipped', 'equals', ['0']))).toStrictEqual(await prepareRequest(filtered('Orders.isShipped', 'equals', ['0']), deps, CTX));
+    expect(cache.stats().fixedShapes).toBe(1);
+    expect(await prepare(filtered('Orders.isShipped', 'equals', ['1']))).toStrictEqual(await prepareRequest(filtered('Orders.isShipped', 'equals', ['1']), deps, CTX));
   });
 
   it('marks a shape fixed when preparing maps a value and its sentinel to one output', async () => {
@@ -181,6 +191,7 @@ describe('the plan cache over the demo model', () => {
     const cache = createPlanCache<PreparedRequest>({ maxEntries: 50, enabled: true, model: deps.model });
     const prepare = (q: unknown) => cache.prepare(q, CTX, (x) => prepareRequest(lowered(x), deps, CTX));
     await prepare(filtered('Orders.isShipped', 'equals', ['true']));
+    await prepare(filtered('Orders.isShipped', 'equals', ['TRUE']));
     expect(cache.stats().fixedShapes).toBe(1);
     const other = await prepare(filtered('Orders.isShipped', 'equals', ['false']));
     expect(other.queries[0]!.compiled.params).toContain('false');
@@ -194,9 +205,10 @@ describe('the plan cache over the demo model', () => {
       { measures: ['Orders.count'], timeDimensions: [grouped], filters: [{ member: 'Orders.status', operator: 'equals', values: [v] }] },
       { measures: ['Users.count'], timeDimensions: [grouped] },
     ];
+    await prepare(q('shipped'));
     await prepare(q('completed'));
     const got = await prepare(q('pending'));
-    expect(runs).toHaveLength(2);
+    expect(runs).toHaveLength(3);
     expect(got).toStrictEqual(await prepareRequest(q('pending'), deps, CTX));
   });
 });
