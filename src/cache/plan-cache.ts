@@ -128,6 +128,24 @@ function classOf(v: string | number): ValueClass {
   return 's';
 }
 
+/**
+ * JSON text of `v`, or undefined when JSON text cannot stand for it: a non-finite number (JSON.parse
+ * reads 1e400 as Infinity, which JSON.stringify writes as null, so it would share null's key) or a
+ * BigInt (which JSON.stringify refuses).
+ */
+function faithfulJson(v: unknown): string | undefined {
+  let lossy = false;
+  try {
+    const text = JSON.stringify(v, (_key, x: unknown) => {
+      if (typeof x === 'number' && !Number.isFinite(x)) lossy = true;
+      return x;
+    });
+    return lossy ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 
@@ -181,7 +199,7 @@ function shapeOf(decoded: unknown): Shape | undefined {
   const walkQuery = (q: unknown): unknown => (isPlainObject(q) && Array.isArray(q.filters) ? { ...q, filters: q.filters.map(walkFilter) } : q);
 
   const shape = Array.isArray(decoded) ? decoded.map(walkQuery) : walkQuery(decoded);
-  const text = JSON.stringify(shape);
+  const text = faithfulJson(shape);
   if (text === undefined) return undefined;
   const fill = (values: readonly (string | number)[]): unknown => {
     sites.forEach((s, k) => (s.values[s.index] = values[k]));
@@ -303,7 +321,7 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
 
   /** The exact-text key of a query the memo may keep, or undefined (too large, clock-dependent). */
   const exactKey = (query: unknown, contextKey: string): string | undefined => {
-    const text = typeof query === 'string' ? query : JSON.stringify(query);
+    const text = typeof query === 'string' ? query : faithfulJson(query);
     if (text === undefined || text.length > MAX_QUERY_CHARS || CLOCK_DEPENDENT.test(text)) return undefined;
     // Both parts are JSON text (or the query string as sent, last), so the separator is unambiguous.
     return `x${contextKey}\u0001${text}`;
@@ -358,7 +376,8 @@ export function createPlanCache<P extends object>(opts: PlanCacheOptions): PlanC
   return {
     async prepare(query, auth, run) {
       if (!opts.enabled) return run(query);
-      const contextKey = JSON.stringify([auth.via, auth.securityContext, auth.rawContext]);
+      const contextKey = faithfulJson([auth.via, auth.securityContext, auth.rawContext]);
+      if (contextKey === undefined) return run(query);
       // A GET query string is decoded by the pipeline; only decoded queries are shaped.
       const shape = typeof query === 'string' ? undefined : shapeOf(query);
       if (!shape || shape.chars > MAX_QUERY_CHARS || shape.nul || CLOCK_DEPENDENT.test(shape.text)) return exact(query, contextKey, run);
