@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHarness, tenantToken, truth, type Harness } from './support.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { ATTACK_MODEL } from './support.js';
+import { signToken } from '../support/tokens.js';
 import type { AuthResult } from '../../src/auth/auth-result.js';
 import { createPlanCache } from '../../src/cache/plan-cache.js';
 import { createQueryPolicies } from '../../src/policy/create-query-policies.js';
@@ -40,6 +41,25 @@ const same = (a: request.Response, b: request.Response) => {
 };
 
 describe('plan cache red team: values JSON cannot represent', () => {
+  // A token claim of 1e400 is Infinity in the context, which JSON.stringify writes as null: the
+  // context key was the one of a token with that claim null, whose plan (tenant_id IS NULL) the
+  // cached app served where a fresh preparation refuses the non-finite claim (403).
+  it('does not serve a null-claim context’s plan to a token whose claim is 1e400', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const token = (claim: string) => signToken(`{"sub":"red-inf","tenant_id":${claim},"exp":${exp}}`);
+    const body = (v: string) => JSON.stringify({ query: { measures: ['p_orders.count'], filters: [{ member: 'p_orders.status', operator: 'equals', values: [v] }] } });
+    for (const v of ['completed', 'pending', 'cancelled', 'completed']) {
+      const { a, b } = await both(token('null'), body(v));
+      same(a, b);
+      expect(a.body.data).toEqual([{ 'p_orders.count': '0' }]);
+    }
+    for (const v of ['completed', 'returned']) {
+      const { a, b } = await both(token('1e400'), body(v));
+      expect(b.status).toBe(403);
+      same(a, b);
+    }
+  });
+
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: the shape (and the
   // exact-text key) of a query with 1e400 was the one of the same query with null, so the cached
   // app answered with the null query's plan (IS NULL) where validation refuses a non-finite number.
