@@ -189,18 +189,20 @@ export function batchLimiterWrites(store: CounterStore, opts: BatchOptions = {})
   }
 
   function flush(): Promise<void> {
-    flushing ??= (async () => {
-      try {
-        // Keys granted while this runs wait for the next flush, so one flush always ends.
-        for (let left = Math.ceil(dirty.size / maxBatch); left > 0 && dirty.size > 0; left -= 1) {
-          await sendBatch();
-          if (!healthy) break;
-        }
-      } finally {
-        flushing = undefined;
+    if (flushing) return flushing;
+    // Cleared in a callback, which always runs after the assignment below: a flush with nothing to
+    // send ends synchronously, and clearing it inline would leave the settled promise in place for good.
+    const current: Promise<void> = (async () => {
+      // Keys granted while this runs wait for the next flush, so one flush always ends.
+      for (let left = Math.ceil(dirty.size / maxBatch); left > 0 && dirty.size > 0; left -= 1) {
+        await sendBatch();
+        if (!healthy) break;
       }
-    })();
-    return flushing;
+    })().finally(() => {
+      if (flushing === current) flushing = undefined;
+    });
+    flushing = current;
+    return current;
   }
 
   const timer = setInterval(() => void flush(), flushMs);
