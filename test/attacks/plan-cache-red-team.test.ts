@@ -21,6 +21,7 @@ import { createPlanCache } from '../../src/cache/plan-cache.js';
 import { createQueryPolicies } from '../../src/policy/create-query-policies.js';
 import { compileQuery } from '../../src/render/compile-query.js';
 import { prepareRequest, type PipelineDeps, type PreparedRequest } from '../../src/server/query-pipeline.js';
+import { outcome } from '../cache/support/prepare-outcome.js';
 
 let cached: Harness;
 let uncached: TestApp;
@@ -188,15 +189,6 @@ const authOf = (i: number): AuthResult => {
   const ctx = CONTEXTS[i] as unknown as Record<string, unknown>;
   return { via: 'jwt', rawContext: ctx, securityContext: ctx, scopes: ['query', 'meta'] };
 };
-type Outcome = { ok: true; prepared: PreparedRequest } | { ok: false; error: { name: string; code: unknown; message: string } };
-async function outcome(work: () => Promise<PreparedRequest>): Promise<Outcome> {
-  try {
-    return { ok: true, prepared: await work() };
-  } catch (e) {
-    const err = e as Error & { code?: unknown };
-    return { ok: false, error: { name: err.constructor.name, code: err.code, message: err.message } };
-  }
-}
 
 describe('plan cache red team: white box over policies, views, segments, order, limits, zones', () => {
   it('hands back what a fresh preparation gives, for every value of a shape', async () => {

@@ -15,6 +15,7 @@ import type { FilterNode, ValidatedQuery } from '../../src/query/validated-query
 import { compileQuery } from '../../src/render/compile-query.js';
 import { prepareRequest, type PipelineDeps, type PreparedRequest } from '../../src/server/query-pipeline.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { outcome } from './support/prepare-outcome.js';
 
 const RUNS = Number(process.env.TESSERA_PROPERTY_RUNS ?? 150);
 
@@ -146,16 +147,6 @@ function build(s: QuerySkeleton, values: readonly unknown[]): unknown {
 
 // ---------------------------------------------------------------- the property
 
-type Outcome = { ok: true; prepared: PreparedRequest } | { ok: false; error: { name: string; code: unknown; message: string } };
-
-async function outcome(work: () => Promise<PreparedRequest>): Promise<Outcome> {
-  try {
-    return { ok: true, prepared: await work() };
-  } catch (e) {
-    const err = e as Error & { code?: unknown };
-    return { ok: false, error: { name: err.constructor.name, code: err.code, message: err.message } };
-  }
-}
 
 let app: TestApp;
 beforeAll(async () => {
