@@ -20,10 +20,20 @@ export type QueryRateLimiterDeps = Pick<AppDeps, 'config' | 'db'> & Partial<Pick
 
 const digest = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 40);
 
+const subjectKeys = new WeakMap<AuthResult, string>();
+
 /** The bucket a request counts against: its API key, its token subject, else its client address. */
 export function rateLimitKey(auth: AuthResult | undefined, req: Parameters<ClientIpResolver>[0], clientIp: ClientIpResolver): string {
   if (auth?.via === 'apiKey' && auth.subject !== undefined) return `key:${auth.subject}`;
-  if (auth?.subject !== undefined && auth.subject !== '') return `sub:${digest(auth.subject)}`;
+  if (auth?.subject !== undefined && auth.subject !== '') {
+    // A remembered token hands back the same frozen AuthResult, so its digest is taken once.
+    let key = subjectKeys.get(auth);
+    if (key === undefined) {
+      key = `sub:${digest(auth.subject)}`;
+      subjectKeys.set(auth, key);
+    }
+    return key;
+  }
   return `ip:${limiterBucket(clientIp(req))}`;
 }
 
