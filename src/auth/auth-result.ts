@@ -20,3 +20,18 @@ export interface AuthResult {
   /** An API key the operator created explicitly for every tenant: missing claims match all rows for it. */
   readonly allTenants?: boolean | undefined;
 }
+
+/**
+ * `derive(auth)` worked out once per AuthResult. A remembered token hands back the same frozen
+ * AuthResult on every request, so per-caller keys (digests of the subject or the context) are
+ * taken once per token instead of once per request.
+ */
+export function perCaller<T>(derive: (auth: AuthResult) => T): (auth: AuthResult) => T {
+  const held = new WeakMap<AuthResult, T>();
+  return (auth) => {
+    if (held.has(auth)) return held.get(auth) as T;
+    const value = derive(auth);
+    held.set(auth, value);
+    return value;
+  };
+}

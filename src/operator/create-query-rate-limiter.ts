@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import type { AuthResult } from '../auth/auth-result.js';
+import { perCaller, type AuthResult } from '../auth/auth-result.js';
 import { EngineError } from '../errors/engine-error.js';
 import type { AppDeps } from '../server/app-deps.js';
 import { metadataUnavailable } from './create-api-key-authenticator.js';
@@ -20,20 +20,13 @@ export type QueryRateLimiterDeps = Pick<AppDeps, 'config' | 'db'> & Partial<Pick
 
 const digest = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 40);
 
-const subjectKeys = new WeakMap<AuthResult, string>();
+/** A remembered token's subject digest is taken once (see perCaller). */
+const subjectKey = perCaller((auth) => `sub:${digest(auth.subject ?? '')}`);
 
 /** The bucket a request counts against: its API key, its token subject, else its client address. */
 export function rateLimitKey(auth: AuthResult | undefined, req: Parameters<ClientIpResolver>[0], clientIp: ClientIpResolver): string {
   if (auth?.via === 'apiKey' && auth.subject !== undefined) return `key:${auth.subject}`;
-  if (auth?.subject !== undefined && auth.subject !== '') {
-    // A remembered token hands back the same frozen AuthResult, so its digest is taken once.
-    let key = subjectKeys.get(auth);
-    if (key === undefined) {
-      key = `sub:${digest(auth.subject)}`;
-      subjectKeys.set(auth, key);
-    }
-    return key;
-  }
+  if (auth?.subject !== undefined && auth.subject !== '') return subjectKey(auth);
   return `ip:${limiterBucket(clientIp(req))}`;
 }
 

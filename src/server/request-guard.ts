@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import type { AuthResult } from '../auth/auth-result.js';
+import { perCaller, type AuthResult } from '../auth/auth-result.js';
 import type { Config } from '../config/config.js';
 import type { StatementScope } from '../db/statement-scope.js';
 import type { RequestTiming } from '../metrics/request-timing.js';
@@ -21,18 +21,11 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 65_000;
 /** Claims that differ between two tokens for the same caller, so they do not make a new context. */
 const PER_TOKEN_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti']);
 
-/** Keys already worked out, per verified caller (a remembered token hands back the same frozen AuthResult). */
-const tenantKeys = new WeakMap<AuthResult, string>();
+const contextKeyOf = perCaller((auth) => contextKey(auth));
 
 /** One key per distinct security context: the same claims in any key order share it, whichever token carried them. */
 export function tenantKeyOf(auth: AuthResult | undefined): string {
-  if (auth === undefined) return contextKey(undefined);
-  let key = tenantKeys.get(auth);
-  if (key === undefined) {
-    key = contextKey(auth);
-    tenantKeys.set(auth, key);
-  }
-  return key;
+  return auth === undefined ? contextKey(undefined) : contextKeyOf(auth);
 }
 
 function contextKey(auth: AuthResult | undefined): string {
