@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { perCaller, type AuthResult } from '../../src/auth/auth-result.js';
 
-const caller = (sub: string): AuthResult => Object.freeze({ via: 'jwt', rawContext: { sub }, securityContext: { sub }, scopes: ['query'], subject: sub });
+const caller = (sub: string): AuthResult => Object.freeze<AuthResult>({ via: 'jwt', rawContext: { sub }, securityContext: { sub }, scopes: ['query'], subject: sub });
 
 describe('perCaller', () => {
   it('derives once for the same AuthResult and again for another, even with equal claims', () => {
